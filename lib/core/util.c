@@ -1,0 +1,240 @@
+/*
+ * util.c - hashing (XXH3-128 from libxxhash), files and small string helpers.
+ */
+#include "../internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+struct clnn_hasher {
+    XXH3_state_t *state;
+};
+
+clnn_hasher *clnn_hasher_new(void)
+{
+    clnn_hasher *h = malloc(sizeof *h);
+    if (!h) return NULL;
+    h->state = XXH3_createState();
+    if (!h->state || XXH3_128bits_reset(h->state) != XXH_OK) {
+        XXH3_freeState(h->state);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void clnn_hasher_add(clnn_hasher *h, const void *data, size_t len)
+{
+    if (h && len) XXH3_128bits_update(h->state, data, len);
+}
+
+void clnn_hasher_add_str(clnn_hasher *h, const char *s)
+{
+    uint64_t n = s ? strlen(s) : 0;
+    clnn_hasher_add(h, &n, sizeof n);
+    clnn_hasher_add(h, s, n);
+}
+
+clnn_hash128 clnn_hasher_finish(clnn_hasher *h)
+{
+    clnn_hash128 r = {0, 0};
+    if (!h) return r;
+    XXH128_hash_t x = XXH3_128bits_digest(h->state);
+    XXH3_freeState(h->state);
+    free(h);
+    r.lo = x.low64;
+    r.hi = x.high64;
+    return r;
+}
+
+clnn_hash128 clnn_hash_bytes(const void *data, size_t len)
+{
+    XXH128_hash_t x = XXH3_128bits(data, len);
+    clnn_hash128 r = {x.low64, x.high64};
+    return r;
+}
+
+void clnn_hash_hex(clnn_hash128 h, char out[33])
+{
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.hi, (unsigned long long)h.lo);
+}
+
+int clnn_mkdir_p(const char *path)
+{
+    if (!path || !*path) return EINVAL;
+    char *p = strdup(path);
+    if (!p) return ENOMEM;
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char saved = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+                rc = errno;
+                break;
+            }
+            *s = saved;
+            if (saved == '\0') break;
+        }
+    }
+    if (rc == 0) {
+        struct stat st;
+        if (stat(p, &st) != 0)
+            rc = errno;
+        else if (!S_ISDIR(st.st_mode))
+            rc = ENOTDIR;
+    }
+    free(p);
+    return rc;
+}
+
+int clnn_read_file(const char *path, size_t max_bytes, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return EISDIR;
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        close(fd);
+        return EFBIG;
+    }
+    size_t size = (size_t)st.st_size;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return ENOMEM;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            free(buf);
+            close(fd);
+            return e;
+        }
+        if (r == 0) break; /* file shrank: return what is there */
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
+int clnn_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) return ENOMEM;
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return e;
+    }
+    const char *p = data;
+    size_t left = len;
+    int rc = 0;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            rc = errno;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) != 0 && rc == 0) rc = errno;
+    if (rc == 0) {
+        fchmodat(AT_FDCWD, tmp, 0644, 0);
+        if (rename(tmp, path) != 0) rc = errno;
+    }
+    if (rc != 0) unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+char *clnn_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+bool clnn_contains_nocase(const char *haystack, const char *needle)
+{
+    if (!haystack || !needle) return false;
+    size_t n = strlen(needle);
+    if (n == 0) return true;
+    for (const char *h = haystack; *h; h++) {
+        size_t i = 0;
+        while (i < n && h[i] &&
+               tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n) return true;
+    }
+    return false;
+}
+
+void clnn_strbuf_printf(clnn_strbuf *sb, const char *fmt, ...)
+{
+    if (sb->failed) return;
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        sb->failed = true;
+        va_end(ap2);
+        return;
+    }
+    size_t need = sb->len + (size_t)n + 1;
+    if (need > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        while (cap < need) cap *= 2;
+        char *d = realloc(sb->data, cap);
+        if (!d) {
+            sb->failed = true;
+            va_end(ap2);
+            return;
+        }
+        sb->data = d;
+        sb->cap = cap;
+    }
+    vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    sb->len += (size_t)n;
+}
+
+void clnn_strbuf_free(clnn_strbuf *sb)
+{
+    free(sb->data);
+    memset(sb, 0, sizeof *sb);
+}
+
+double clnn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
