@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct subcommand {
     const char *name;
@@ -16,6 +18,8 @@ typedef struct subcommand {
 static const subcommand commands[] = {
     {"startup", bench_startup,
      "time context creation + building every embedded kernel, cold vs warm disk cache"},
+    {"conv", bench_conv,
+     "time convolution algorithms and pooling per layer beside CLBlast's ConvGemm"},
     {"startup-child", bench_startup_child, NULL}, /* internal: one measured start */
 };
 
@@ -42,6 +46,34 @@ double bench_median(double *v, int n)
 }
 
 const char *bench_self_path(void) { return "/proc/self/exe"; }
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+const char *bench_default_layers(void)
+{
+    static const char *candidates[] = {CLNN_SOURCE_DIR "/bench/conv_layers.csv",
+                                       CLNN_DATA_DIR "/conv_layers.csv"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (access(candidates[i], R_OK) == 0) return candidates[i];
+    return candidates[0];
+}
+
+int bench_plot(const char *csv, const char *png)
+{
+    const char *script = CLNN_SOURCE_DIR "/scripts/plot_bench.py";
+    if (access(script, R_OK) != 0) script = CLNN_DATA_DIR "/plot_bench.py";
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", script, csv, png);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "clnn-bench: plotting failed (%s); it needs python3-matplotlib\n", cmd);
+    return rc != 0;
+}
 
 int main(int argc, char **argv)
 {

@@ -17,6 +17,7 @@
 #ifndef CLNN_H
 #define CLNN_H
 
+#include <CL/cl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -198,6 +199,153 @@ typedef struct clnn_cache_stats {
     size_t disk_writes;  /* binaries written to disk */
 } clnn_cache_stats;
 CLNN_API void clnn_context_cache_stats(const clnn_context *ctx, clnn_cache_stats *stats);
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* Layers callable on their own: convolution and pooling (NCHW, float32)                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Activations of the fused epilogues. ReLU6 is CLIP with alpha 0 and beta 6. */
+typedef enum clnn_activation {
+    CLNN_ACTIVATION_NONE = 0,
+    CLNN_ACTIVATION_RELU = 1,
+    CLNN_ACTIVATION_CLIP = 2,       /* min(max(x, alpha), beta) */
+    CLNN_ACTIVATION_LEAKY_RELU = 3, /* x >= 0 ? x : alpha * x */
+    CLNN_ACTIVATION_SIGMOID = 4,
+} clnn_activation;
+
+/* Where an optional residual tensor (same shape as the output) is added. */
+typedef enum clnn_residual {
+    CLNN_RESIDUAL_NONE = 0,
+    CLNN_RESIDUAL_BEFORE_ACTIVATION = 1, /* y = act(conv + bias + r)  (ResNet) */
+    CLNN_RESIDUAL_AFTER_ACTIVATION = 2,  /* y = act(conv + bias) + r */
+} clnn_residual;
+
+/* A 2-D convolution: input [batch, in_channels, in_height, in_width], weights
+ * [out_channels, in_channels / groups, kernel_h, kernel_w], optional bias [out_channels],
+ * output [batch, out_channels, out_h, out_w] (clnn_conv_output_size). Zero-initialise; a
+ * stride, dilation or groups of 0 means 1. */
+typedef struct clnn_conv_params {
+    int batch, in_channels, in_height, in_width;
+    int out_channels;
+    int kernel_h, kernel_w;
+    int stride_h, stride_w;
+    int pad_top, pad_left, pad_bottom, pad_right;
+    int dilation_h, dilation_w;
+    int groups;
+    bool has_bias;
+    clnn_activation activation;
+    float act_alpha, act_beta;
+    clnn_residual residual;
+} clnn_conv_params;
+
+typedef enum clnn_conv_algo {
+    CLNN_CONV_ALGO_AUTO = 0,       /* chosen per layer (tuning database, else a heuristic) */
+    CLNN_CONV_ALGO_DIRECT = 1,     /* any shape */
+    CLNN_CONV_ALGO_GEMM_1X1 = 2,   /* 1x1 kernels, stride 1 or 2, no padding, groups 1 */
+    CLNN_CONV_ALGO_WINOGRAD_2X2 = 3, /* F(2x2,3x3): 3x3, stride 1, dilation 1, groups 1 */
+    CLNN_CONV_ALGO_WINOGRAD_4X4 = 4, /* F(4x4,3x3): same conditions */
+} clnn_conv_algo;
+#define CLNN_CONV_ALGO_COUNT 5
+
+/* "direct", "gemm1x1", "winograd2x2", "winograd4x4", "auto". */
+CLNN_API const char *clnn_conv_algo_name(clnn_conv_algo algo);
+
+/* Checks the parameters and computes the output height and width. Fails with
+ * CLNN_STATUS_INVALID_ARGUMENT (zero or negative sizes, negative padding, channels not
+ * divisible by groups) or CLNN_STATUS_SHAPE_MISMATCH (a kernel larger than the padded
+ * input), naming the field. */
+CLNN_API clnn_status clnn_conv_output_size(const clnn_conv_params *params, int *out_h,
+                                           int *out_w);
+
+/* Whether `algo` can run this layer: CLNN_STATUS_OK, or CLNN_STATUS_UNSUPPORTED with the
+ * reason in the message (e.g. Winograd on a 5x5 kernel). */
+CLNN_API clnn_status clnn_conv_algo_check(const clnn_conv_params *params, clnn_conv_algo algo);
+
+/* Plain C reference (double accumulation) of the whole layer including the epilogue. All
+ * pointers are borrowed; bias may be NULL when !has_bias, residual NULL when residual is
+ * CLNN_RESIDUAL_NONE. Used by the tests, the tuner and clnn-run --verify. */
+CLNN_API clnn_status clnn_conv_reference(const clnn_conv_params *params, const float *input,
+                                         const float *weights, const float *bias,
+                                         const float *residual, float *output);
+
+typedef struct clnn_conv clnn_conv;
+
+/* Prepares a convolution on selected device `device` of ctx: chooses or checks the
+ * algorithm, builds its programs (through the caches), uploads and transforms the weights
+ * (borrowed: copied during the call). *conv is owned by the caller (clnn_conv_destroy) and
+ * must not outlive ctx. Refuses an algorithm that does not apply with
+ * CLNN_STATUS_UNSUPPORTED. */
+CLNN_API clnn_status clnn_conv_create(clnn_context *ctx, size_t device,
+                                      const clnn_conv_params *params, clnn_conv_algo algo,
+                                      const float *weights, const float *bias,
+                                      clnn_conv **conv);
+CLNN_API void clnn_conv_destroy(clnn_conv *conv);
+
+/* The algorithm the layer runs (never AUTO) and a short description of its knobs. */
+CLNN_API clnn_conv_algo clnn_conv_algorithm(const clnn_conv *conv);
+CLNN_API const char *clnn_conv_config(const clnn_conv *conv);
+
+/* Element counts of the input and output tensors. */
+CLNN_API size_t clnn_conv_input_count(const clnn_conv *conv);
+CLNN_API size_t clnn_conv_output_count(const clnn_conv *conv);
+
+/* Runs on host buffers and waits: input, residual (NULL unless the layer has one) and
+ * output are borrowed; each count must equal the tensor's element count
+ * (CLNN_STATUS_SHAPE_MISMATCH otherwise, and the output is not touched). */
+CLNN_API clnn_status clnn_conv_run(clnn_conv *conv, const float *input, size_t input_count,
+                                   const float *residual, size_t residual_count, float *output,
+                                   size_t output_count);
+
+/* Enqueues on device buffers of the layer's device (borrowed, never released): `queue` may be
+ * NULL for the context's queue of that device. Waits for `wait` events; if `done` is not
+ * NULL it receives an event the caller releases. Buffer sizes are checked as for run. */
+CLNN_API clnn_status clnn_conv_enqueue(clnn_conv *conv, cl_command_queue queue, cl_mem input,
+                                       cl_mem residual, cl_mem output, cl_uint num_wait,
+                                       const cl_event *wait, cl_event *done);
+
+/* Pooling over [batch, channels, in_height, in_width]. Global pooling ignores the window,
+ * stride and padding fields and gives [batch, channels, 1, 1]. */
+typedef enum clnn_pool_kind {
+    CLNN_POOL_MAX = 0,
+    CLNN_POOL_AVERAGE = 1,
+    CLNN_POOL_GLOBAL_MAX = 2,
+    CLNN_POOL_GLOBAL_AVERAGE = 3,
+} clnn_pool_kind;
+
+typedef struct clnn_pool_params {
+    clnn_pool_kind kind;
+    int batch, channels, in_height, in_width;
+    int kernel_h, kernel_w;
+    int stride_h, stride_w; /* 0 means 1 */
+    int pad_top, pad_left, pad_bottom, pad_right;
+    bool ceil_mode;         /* output size rounds up (a window must start inside the input
+                               or its left/top padding) */
+    bool count_include_pad; /* average: divide by the whole window, padding included */
+} clnn_pool_params;
+
+CLNN_API clnn_status clnn_pool_output_size(const clnn_pool_params *params, int *out_h,
+                                           int *out_w);
+CLNN_API clnn_status clnn_pool_reference(const clnn_pool_params *params, const float *input,
+                                         float *output);
+
+typedef struct clnn_pool clnn_pool;
+CLNN_API clnn_status clnn_pool_create(clnn_context *ctx, size_t device,
+                                      const clnn_pool_params *params, clnn_pool **pool);
+CLNN_API void clnn_pool_destroy(clnn_pool *pool);
+CLNN_API size_t clnn_pool_input_count(const clnn_pool *pool);
+CLNN_API size_t clnn_pool_output_count(const clnn_pool *pool);
+CLNN_API clnn_status clnn_pool_run(clnn_pool *pool, const float *input, size_t input_count,
+                                   float *output, size_t output_count);
+CLNN_API clnn_status clnn_pool_enqueue(clnn_pool *pool, cl_command_queue queue, cl_mem input,
+                                       cl_mem output, cl_uint num_wait, const cl_event *wait,
+                                       cl_event *done);
+
+/* The OpenCL objects behind selected device `device` (borrowed: owned by the context, never
+ * release them), for zero-copy use with clnn_*_enqueue. */
+CLNN_API clnn_status clnn_context_cl_handles(const clnn_context *ctx, size_t device,
+                                             cl_context *cl_ctx, cl_device_id *cl_device,
+                                             cl_command_queue *queue);
 
 #ifdef __cplusplus
 }
