@@ -334,7 +334,7 @@ int bench_conv(int argc, char **argv)
                     rc = 1;
                 } else {
                     double ms = t * 1e3;
-                    fprintf(out, "conv,%s,%d,%s,%s,%.4f,%.2f,%.3f\n", L->name, p.batch,
+                    fprintf(out, "conv,%s,%d,%s,\"%s\",%.4f,%.2f,%.3f\n", L->name, p.batch,
                             clnn_conv_algo_name((clnn_conv_algo)a), clnn_conv_config(conv), ms,
                             flop / t * 1e-9, clblast_ms > 0 ? clblast_ms / ms : 0.0);
                     if (best_ms < 0 || ms < best_ms) best_ms = ms;

@@ -347,6 +347,151 @@ CLNN_API clnn_status clnn_context_cl_handles(const clnn_context *ctx, size_t dev
                                              cl_context *cl_ctx, cl_device_id *cl_device,
                                              cl_command_queue *queue);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Graphs: a network as tensors and nodes (built by hand or loaded from ONNX)                  */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct clnn_graph clnn_graph;
+
+typedef enum clnn_attr_type {
+    CLNN_ATTR_INT = 0,
+    CLNN_ATTR_FLOAT = 1,
+    CLNN_ATTR_INTS = 2,
+    CLNN_ATTR_FLOATS = 3,
+    CLNN_ATTR_STRING = 4,
+} clnn_attr_type;
+
+/* A node attribute, as in ONNX (kernel_shape, strides, pads, alpha, axis...). Every pointer
+ * is borrowed for the duration of clnn_graph_add_node. */
+typedef struct clnn_attr {
+    const char *name;
+    clnn_attr_type type;
+    int64_t i;             /* INT */
+    float f;               /* FLOAT */
+    const int64_t *ints;   /* INTS (count values) */
+    const float *floats;   /* FLOATS (count values) */
+    size_t count;
+    const char *s;         /* STRING */
+} clnn_attr;
+
+#define CLNN_ATTR_I(n, v) ((clnn_attr){.name = (n), .type = CLNN_ATTR_INT, .i = (v)})
+#define CLNN_ATTR_F(n, v) ((clnn_attr){.name = (n), .type = CLNN_ATTR_FLOAT, .f = (v)})
+#define CLNN_ATTR_IS(n, arr, cnt)                                                             \
+    ((clnn_attr){.name = (n), .type = CLNN_ATTR_INTS, .ints = (arr), .count = (cnt)})
+#define CLNN_ATTR_S(n, str) ((clnn_attr){.name = (n), .type = CLNN_ATTR_STRING, .s = (str)})
+
+/* Creates an empty graph owned by the caller (clnn_graph_destroy). */
+CLNN_API clnn_status clnn_graph_create(clnn_graph **graph);
+CLNN_API void clnn_graph_destroy(clnn_graph *graph);
+
+/* Declares a float32 graph input. dims[0] is the batch dimension: a value <= 0 means "any"
+ * (the session's batch); other dimensions must be positive. `name` and `dims` are copied. */
+CLNN_API clnn_status clnn_graph_add_input(clnn_graph *graph, const char *name,
+                                          const int64_t *dims, size_t ndim);
+/* Adds a constant tensor (weights), copying `data` (the product of dims floats). */
+CLNN_API clnn_status clnn_graph_add_constant(clnn_graph *graph, const char *name,
+                                             const int64_t *dims, size_t ndim,
+                                             const float *data);
+/* Adds an int64 constant (the shape input of Reshape, Clip bounds are float constants). */
+CLNN_API clnn_status clnn_graph_add_constant_int64(clnn_graph *graph, const char *name,
+                                                   const int64_t *dims, size_t ndim,
+                                                   const int64_t *data);
+/* Adds a node of an ONNX operator type (Conv, Relu, Gemm... see README) reading tensors
+ * `inputs` and producing `outputs` (names; "" for an absent optional input). Attributes are
+ * checked against the operator: an unknown operator, attribute or value is an error naming the
+ * node. Names are copied. */
+CLNN_API clnn_status clnn_graph_add_node(clnn_graph *graph, const char *op_type,
+                                         const char *name, const char *const *inputs,
+                                         size_t ninputs, const char *const *outputs,
+                                         size_t noutputs, const clnn_attr *attrs,
+                                         size_t nattrs);
+/* Turns graph input `name` into a constant holding a copy of `data` (count floats, its whole
+ * declared shape), e.g. for models exported with their weights as inputs. */
+CLNN_API clnn_status clnn_graph_bind_input(clnn_graph *graph, const char *name,
+                                           const float *data, size_t count);
+/* Marks a tensor as a graph output. */
+CLNN_API clnn_status clnn_graph_add_output(clnn_graph *graph, const char *name);
+
+/* Checks the graph: every name resolves, no cycles, every output is produced, and shapes
+ * infer for the given batch (<= 0: the batch the inputs declare, or 1). Errors name the node,
+ * its operator and what is wrong. */
+CLNN_API clnn_status clnn_graph_validate(const clnn_graph *graph, int batch);
+
+CLNN_API size_t clnn_graph_input_count(const clnn_graph *graph);
+CLNN_API size_t clnn_graph_output_count(const clnn_graph *graph);
+CLNN_API size_t clnn_graph_node_count(const clnn_graph *graph);
+/* Name of input / output i (owned by the graph), or NULL when out of range. */
+CLNN_API const char *clnn_graph_input_name(const clnn_graph *graph, size_t i);
+CLNN_API const char *clnn_graph_output_name(const clnn_graph *graph, size_t i);
+
+/* Loads an ONNX model (opsets 7 to 17). Weights come from initializers (raw_data or typed
+ * fields) and from external data files in the model's folder (never outside it). An
+ * unsupported operator, data type or attribute is an error naming the node. *graph is owned
+ * by the caller. */
+CLNN_API clnn_status clnn_graph_load_onnx(const char *path, clnn_graph **graph);
+/* The same from memory; external data paths resolve against base_dir (NULL: none allowed). */
+CLNN_API clnn_status clnn_graph_load_onnx_buffer(const void *data, size_t size,
+                                                 const char *base_dir, clnn_graph **graph);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sessions: a graph prepared on devices, run many times                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct clnn_session clnn_session;
+
+typedef struct clnn_session_options {
+    int batch;               /* <= 0: the batch the graph declares, or 1 */
+    bool enable_profiling;   /* collect per-layer device times (clnn_session_profile) */
+    bool disable_fusion;     /* run every node on its own (debugging) */
+} clnn_session_options;
+
+/* Binds a graph to the context's devices: passes (BN folding, fusion, concat in place),
+ * memory plan, every layer prepared once (kernel builds through the caches, weight
+ * transforms). The graph is copied: it may be destroyed afterwards. *session is owned by the
+ * caller and must not outlive ctx. options may be NULL. */
+CLNN_API clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
+                                         const clnn_session_options *options,
+                                         clnn_session **session);
+CLNN_API void clnn_session_destroy(clnn_session *session);
+
+/* Shape of a graph input or output for this session (dims owned by the session, valid as
+ * long as it). name NULL means the first input / output. */
+CLNN_API clnn_status clnn_session_input_shape(const clnn_session *s, const char *name,
+                                              const int64_t **dims, size_t *ndim);
+CLNN_API clnn_status clnn_session_output_shape(const clnn_session *s, const char *name,
+                                               const int64_t **dims, size_t *ndim);
+
+/* Copies an input (count must equal the input's element count) to the device. */
+CLNN_API clnn_status clnn_session_set_input(clnn_session *s, const char *name,
+                                            const float *data, size_t count);
+/* Runs the whole graph and waits for it. */
+CLNN_API clnn_status clnn_session_run(clnn_session *s);
+/* Copies an output of the last run into data (count must equal its element count). */
+CLNN_API clnn_status clnn_session_get_output(clnn_session *s, const char *name, float *data,
+                                             size_t count);
+
+/* One executed layer of the session (after fusion), for profiles and verification. */
+typedef struct clnn_layer_info {
+    const char *name;      /* the node's name (owned by the session) */
+    const char *op;        /* operator after fusion, e.g. "Conv+Relu" */
+    const char *algorithm; /* e.g. "winograd4x4 TM=16,...", or "" */
+    size_t device;         /* selected-device index */
+    double ms;             /* device time of the last run (profiling on), else 0 */
+    double max_error;      /* clnn_session_verify: max |device - reference| / scale */
+} clnn_layer_info;
+CLNN_API size_t clnn_session_layer_count(const clnn_session *s);
+CLNN_API clnn_status clnn_session_layer(const clnn_session *s, size_t i, clnn_layer_info *info);
+
+/* Activation memory of the plan: the peak the plan allocates and the sum a naive allocation
+ * (one buffer per intermediate tensor) would need, in bytes. */
+CLNN_API void clnn_session_memory(const clnn_session *s, size_t *planned_bytes,
+                                  size_t *naive_bytes);
+
+/* Runs every layer once more, reads its inputs and output back, recomputes the layer with
+ * the in-library C reference on the host and records the error in max_error (see
+ * clnn_session_layer). Slow; for telling a miscompiling driver from a model problem. */
+CLNN_API clnn_status clnn_session_verify(clnn_session *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,8 @@
  *              WPH - Q columns past the edge are computed and dropped. A work-item holds a
  *              TK (output channels) x TV*VEC (outputs) register tile; weights are packed as
  *              [group][K tile][Cg][R][S][TK] so a work-item reads them contiguously.
+ *              The output goes to Y + out_off with out_img_stride floats between images (a
+ *              slice of a concatenation); the residual is dense.
  */
 #ifndef TK
 #define TK 8 // output channels per work-item
@@ -99,7 +101,7 @@ __kernel void conv_prep(__global const float *X, __global float *Xp, int C, int 
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1))) void
 conv_direct(__global const float *Xp, __global const float *Wp, __global const float *bias,
             __global const float *res, __global float *Y, int Cg, int Kg, int G, int P, int Q,
-            int HPH, int WPH, int ktiles)
+            int HPH, int WPH, int ktiles, int out_off, int out_img_stride)
 {
     const int plane = HPH * WPH;
     const int kt = get_global_id(1);
@@ -156,7 +158,8 @@ conv_direct(__global const float *Xp, __global const float *Wp, __global const f
         for (int i = 0; i < TK; i++) {
             if (kt * TK + i >= Kg) break;
             const int k = g * Kg + kt * TK + i;
-            const size_t obase = ((size_t)img * K + k) * P * Q;
+            const size_t rbase = ((size_t)img * K + k) * P * Q; /* residual: dense */
+            const size_t obase = out_off + (size_t)img * out_img_stride + (size_t)k * P * Q;
 #if HAS_BIAS
             const float b = bias[k];
 #else
@@ -165,16 +168,16 @@ conv_direct(__global const float *Xp, __global const float *Wp, __global const f
             int p = p0, q = q0;
             for (int l = 0; l < VEC; l++) {
                 if (p < P && q < Q) {
-                    const size_t o = obase + (size_t)p * Q + q;
+                    const size_t pq = (size_t)p * Q + q;
                     float v = lanes[i][l] + b;
 #if RESIDUAL == 1
-                    v += res[o];
+                    v += res[rbase + pq];
 #endif
                     v = clnn_activate(v, ACT, ACT_A, ACT_B);
 #if RESIDUAL == 2
-                    v += res[o];
+                    v += res[rbase + pq];
 #endif
-                    Y[o] = v;
+                    Y[obase + pq] = v;
                 }
                 if (++q == WPH) {
                     q = 0;

@@ -7,6 +7,8 @@
  * TM weights contiguously; B and C are row-major with leading dimensions. A work-item holds
  * a TM x TN*VEC register tile; columns past N are guarded (tail tiles only). b_extent is
  * the number of floats in B's buffer from B[0], so tail tiles know how far they may read.
+ * C is written from C + c_off; with the convolution epilogue the residual is read densely
+ * (res_stride floats per batch entry, leading dimension ldc).
  */
 #ifndef TM
 #define TM 8 // rows (output channels) per work-item
@@ -86,8 +88,8 @@ inline float epilogue(float v, int m, size_t o, __global const float *bias,
 
 __kernel __attribute__((reqd_work_group_size(WGX, WGY, 1))) void
 gemm(int M, int N, int Kd, __global const float *A, int a_stride, __global const float *B,
-     int ldb, int b_stride, int b_extent, __global float *C, int ldc, int c_stride,
-     __global const float *bias, __global const float *res)
+     int ldb, int b_stride, int b_extent, __global float *C, int c_off, int ldc, int c_stride,
+     __global const float *bias, __global const float *res, int res_stride)
 {
     const int b = get_global_id(2);
     const int mt = get_global_id(1);
@@ -130,7 +132,8 @@ gemm(int M, int N, int Kd, __global const float *A, int a_stride, __global const
         bp += ldb;
     }
 
-    __global float *cb = C + (size_t)b * c_stride;
+    __global float *cb = C + c_off + (size_t)b * c_stride;
+    const size_t rb = (size_t)b * res_stride; /* the residual is dense: [b][m][n] */
     for (int i = 0; i < TM; i++) {
         const int m = mt * TM + i;
         if (m >= M) break;
@@ -147,8 +150,7 @@ gemm(int M, int N, int Kd, __global const float *A, int a_stride, __global const
 #else
                 CAT(vstore, VEC)(acc[i][j], 0, t);
 #endif
-                const size_t ob = (size_t)b * c_stride + o;
-                for (int l = 0; l < VEC; l++) cb[o + l] = epilogue(t[l], m, ob + l, bias, res);
+                for (int l = 0; l < VEC; l++) cb[o + l] = epilogue(t[l], m, rb + o + l, bias, res);
 #endif
             } else {
                 float t[VEC];
@@ -157,9 +159,8 @@ gemm(int M, int N, int Kd, __global const float *A, int a_stride, __global const
 #else
                 CAT(vstore, VEC)(acc[i][j], 0, t);
 #endif
-                const size_t ob = (size_t)b * c_stride + o;
                 for (int l = 0; l < VEC && n + l < N; l++)
-                    cb[o + l] = epilogue(t[l], m, ob + l, bias, res);
+                    cb[o + l] = epilogue(t[l], m, rb + o + l, bias, res);
             }
         }
     }

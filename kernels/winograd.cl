@@ -109,7 +109,8 @@ __kernel void winograd_input(__global const float *X, __global float *V, int C, 
  * activation, written where it lies inside the P x Q output. */
 __kernel void winograd_output(__global const float *Mx, __global float *Y,
                               __global const float *bias, __global const float *res, int K,
-                              int P, int Q, int tiles_h, int tiles_w, int t0, int nt, int ld)
+                              int P, int Q, int tiles_h, int tiles_w, int t0, int nt, int ld,
+                              int out_off, int out_img_stride)
 {
     const int t = get_global_id(0);
     const int k = get_global_id(1);
@@ -137,7 +138,8 @@ __kernel void winograd_output(__global const float *Mx, __global float *Y,
 #else
     const float b = 0.0f;
 #endif
-    const size_t obase = ((size_t)img * K + k) * P * Q;
+    const size_t rbase = ((size_t)img * K + k) * P * Q; /* residual: dense */
+    const size_t obase = out_off + (size_t)img * out_img_stride + (size_t)k * P * Q;
     for (int i = 0; i < M; i++) { /* rows */
         float y[M];
         output_1d(tmp[i], y);
@@ -146,16 +148,16 @@ __kernel void winograd_output(__global const float *Mx, __global float *Y,
         for (int j = 0; j < M; j++) {
             const int q = tx * M + j;
             if (q >= Q) break;
-            const size_t o = obase + (size_t)p * Q + q;
+            const size_t pq = (size_t)p * Q + q;
             float v = y[j] + b;
 #if RESIDUAL == 1
-            v += res[o];
+            v += res[rbase + pq];
 #endif
             v = clnn_activate(v, ACT, ACT_A, ACT_B);
 #if RESIDUAL == 2
-            v += res[o];
+            v += res[rbase + pq];
 #endif
-            Y[o] = v;
+            Y[obase + pq] = v;
         }
     }
 }

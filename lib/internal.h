@@ -116,6 +116,13 @@ typedef struct clnn_device {
     bool fail_builds; /* test hook: every build on this device fails */
 } clnn_device;
 
+/* A measured choice between CLBlast's GEMV and GEMM for one-row FC layers. */
+typedef struct clnn_fc_choice {
+    size_t device;
+    int n, k;
+    bool trans_b, gemv;
+} clnn_fc_choice;
+
 struct clnn_context {
     clnn_device *devices;
     size_t ndevices;
@@ -126,6 +133,8 @@ struct clnn_context {
     clnn_program_entry *programs;
     clnn_cache_stats stats;
     char *error;
+    clnn_fc_choice fc_choices[64];
+    int nfc_choices;
 };
 
 /* ---- cl/program.c -------------------------------------------------------------------------- */

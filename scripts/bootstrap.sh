@@ -11,8 +11,12 @@ packages=(
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libclblast-dev
   # formats: hashing for the kernel cache
   libxxhash-dev
-  # tests and the sanitizer build
-  libcmocka-dev libclang-rt-14-dev
+  # ONNX loader: onnx.proto and protoc-c generate the parser at build time
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+  # tests and the sanitizer build; ONNX's conformance data; PyTorch for the reference
+  # networks (scripts/export_models.py runs on Debian's /usr/bin/python3)
+  libcmocka-dev libclang-rt-14-dev libonnx-testdata
+  python3-numpy python3-torch python3-torchvision
 )
 if [ "${CLNN_BOOTSTRAP_EXTRA:-}" != "" ]; then
   read -r -a extra <<< "$CLNN_BOOTSTRAP_EXTRA"

@@ -355,6 +355,57 @@ static void test_mismatched_buffers(void **state)
     clnn_conv_destroy(conv);
 }
 
+/* Every algorithm writes into a slice of a larger tensor (a concatenation in place): out_off
+ * floats in, out_img_stride floats per image, nothing outside the slice touched. */
+static void test_strided_output(void **state)
+{
+    (void)state;
+    const shape sh = {2, 16, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const shape sh1 = {2, 16, 9, 9, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+    const clnn_conv_algo algos[] = {CLNN_CONV_ALGO_DIRECT, CLNN_CONV_ALGO_GEMM_1X1,
+                                    CLNN_CONV_ALGO_WINOGRAD_2X2, CLNN_CONV_ALGO_WINOGRAD_4X4};
+    for (size_t a = 0; a < CLNN_ARRAY_LEN(algos); a++) {
+        clnn_conv_params p = params_of(algos[a] == CLNN_CONV_ALGO_GEMM_1X1 ? &sh1 : &sh,
+                                       &epilogues[5]); /* bias, residual, relu */
+        size_t nin = 2 * 16 * 81, nout = 2 * 16 * 81, nw = 16 * 16 * (size_t)p.kernel_h * p.kernel_w;
+        float *x = malloc(nin * 4), *w = malloc(nw * 4), *b = malloc(16 * 4), *r = malloc(nout * 4);
+        float *want = malloc(nout * 4);
+        tu_fill_uniform(x, nin, 1, -1, 1);
+        tu_fill_uniform(w, nw, 2, -1, 1);
+        tu_fill_uniform(b, 16, 3, -1, 1);
+        tu_fill_uniform(r, nout, 4, -1, 1);
+        assert_int_equal(clnn_conv_reference(&p, x, w, b, r, want), CLNN_STATUS_OK);
+        clnn_conv *conv;
+        assert_int_equal(clnn_conv_create(ctx, 0, &p, algos[a], w, b, &conv), CLNN_STATUS_OK);
+        /* The output is channels 5..20 of a 40-channel tensor. */
+        const int total = 40, off = 5 * 81, stride = total * 81;
+        size_t big = 2 * (size_t)stride;
+        float *y = malloc(big * 4);
+        for (size_t i = 0; i < big; i++) y[i] = -99.0f;
+        cl_context cc;
+        cl_command_queue q;
+        clnn_context_cl_handles(ctx, 0, &cc, NULL, &q);
+        cl_int err;
+        cl_mem in = clCreateBuffer(cc, CL_MEM_COPY_HOST_PTR, nin * 4, x, &err);
+        cl_mem res = clCreateBuffer(cc, CL_MEM_COPY_HOST_PTR, nout * 4, r, &err);
+        cl_mem out = clCreateBuffer(cc, CL_MEM_COPY_HOST_PTR, big * 4, y, &err);
+        assert_int_equal(clnn_conv_enqueue_at(conv, q, in, res, out, off, stride, 0, NULL, NULL),
+                         CLNN_STATUS_OK);
+        clEnqueueReadBuffer(q, out, CL_TRUE, 0, big * 4, y, 0, NULL, NULL);
+        for (int n = 0; n < 2; n++) {
+            float *slice = y + (size_t)n * stride + off;
+            assert_true(tu_allclose(slice, want + (size_t)n * 16 * 81, 16 * 81, 1e-3f, 1e-4f,
+                                    clnn_conv_algo_name(algos[a])));
+            for (int i = 0; i < off; i++) assert_float_equal(y[(size_t)n * stride + i], -99.0f, 0);
+            for (int i = off + 16 * 81; i < stride; i++)
+                assert_float_equal(y[(size_t)n * stride + i], -99.0f, 0);
+        }
+        clReleaseMemObject(in), clReleaseMemObject(res), clReleaseMemObject(out);
+        clnn_conv_destroy(conv);
+        free(x), free(w), free(b), free(r), free(want), free(y);
+    }
+}
+
 /* The heuristic picks an algorithm that applies and names it. */
 static void test_auto_choice(void **state)
 {
@@ -389,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_winograd2),     cmocka_unit_test(test_winograd4),
         cmocka_unit_test(test_knob_variants), cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_mismatched_buffers), cmocka_unit_test(test_auto_choice),
+        cmocka_unit_test(test_strided_output),
     };
     return cmocka_run_group_tests_name("conv", tests, setup, teardown);
 }

@@ -170,6 +170,79 @@ static void test_known_values(void **state)
     clnn_pool_destroy(pool);
 }
 
+/* A 4x4 input holding 0..15, window 3, stride 2, padding 1, ceil mode: windows hang off the
+ * edge. Values worked out by hand from PyTorch's rules. */
+static void test_hand_computed(void **state)
+{
+    (void)state;
+    float x[16], y[9];
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    const float incl[9] = {10 / 9.f, 24 / 9.f, 10 / 6.f, 51 / 9.f, 10, 5.5f, 25 / 6.f, 7, 3.75f};
+    const float excl[9] = {2.5f, 4, 5, 8.5f, 10, 11, 12.5f, 14, 15};
+    const float mx[9] = {5, 7, 7, 13, 15, 15, 13, 15, 15};
+    const float *want[3] = {incl, excl, mx};
+    for (int v = 0; v < 3; v++) {
+        pcase c = {v == 2 ? CLNN_POOL_MAX : CLNN_POOL_AVERAGE, 1, 1, 4, 4, 3, 3, 2, 2, 1, 1, 1, 1,
+                   true, v == 0};
+        clnn_pool_params p = params_of(&c);
+        clnn_pool *pool;
+        assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+        assert_int_equal(clnn_pool_output_count(pool), 9);
+        assert_int_equal(clnn_pool_run(pool, x, 16, y, 9), CLNN_STATUS_OK);
+        assert_true(tu_allclose(y, want[v], 9, 1e-6f, 1e-6f, "hand-computed device"));
+        assert_int_equal(clnn_pool_reference(&p, x, y), CLNN_STATUS_OK);
+        assert_true(tu_allclose(y, want[v], 9, 1e-6f, 1e-6f, "hand-computed reference"));
+        clnn_pool_destroy(pool);
+    }
+}
+
+/* A NaN in a window makes the maximum NaN (as in PyTorch), in windows and global pooling. */
+static void test_max_nan(void **state)
+{
+    (void)state;
+    float x[16], y[4];
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    x[5] = NAN;
+    pcase c = {CLNN_POOL_MAX, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, false, false};
+    clnn_pool_params p = params_of(&c);
+    clnn_pool *pool;
+    assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_run(pool, x, 16, y, 4), CLNN_STATUS_OK);
+    assert_true(isnan(y[0]));
+    assert_float_equal(y[1], 7, 0);
+    assert_float_equal(y[3], 15, 0);
+    clnn_pool_destroy(pool);
+    c.kind = CLNN_POOL_GLOBAL_MAX;
+    p = params_of(&c);
+    assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_run(pool, x, 16, y, 1), CLNN_STATUS_OK);
+    assert_true(isnan(y[0]));
+    clnn_pool_destroy(pool);
+}
+
+/* Padding of window - 1 is the largest accepted; global pooling ignores the window fields,
+ * even nonsense in them. */
+static void test_boundaries(void **state)
+{
+    (void)state;
+    pcase c = {CLNN_POOL_AVERAGE, 1, 2, 6, 6, 3, 3, 1, 1, 2, 2, 2, 2, false, true};
+    clnn_pool_params p = params_of(&c);
+    run_case(&p, -1, 1, 31);
+    pcase gl = {CLNN_POOL_GLOBAL_AVERAGE, 2, 3, 5, 5, -4, 0, -1, -7, -2, -3, 9, 1, true, true};
+    p = params_of(&gl);
+    run_case(&p, -1, 1, 32);
+    /* A big window (baked into the kernel). */
+    pcase big = {CLNN_POOL_MAX, 1, 2, 100, 90, 70, 80, 10, 5, 0, 0, 0, 0, false, false};
+    p = params_of(&big);
+    run_case(&p, -1, 1, 33);
+    /* The reference leaves its output alone on bad parameters. */
+    float in[4] = {0}, out[4] = {9, 9, 9, 9};
+    p = params_of(&c);
+    p.pad_top = 3;
+    assert_int_equal(clnn_pool_reference(&p, in, out), CLNN_STATUS_INVALID_ARGUMENT);
+    for (int i = 0; i < 4; i++) assert_float_equal(out[i], 9, 0);
+}
+
 static void expect_fail(const clnn_pool_params *p, clnn_status want, const char *text)
 {
     clnn_pool *pool = (clnn_pool *)1;
@@ -248,6 +321,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sweep),         cmocka_unit_test(test_max_negative),
         cmocka_unit_test(test_known_values),  cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_max_nan),
+        cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_mismatched_buffers),
     };
     return cmocka_run_group_tests_name("pool", tests, setup, teardown);

@@ -157,9 +157,10 @@ static clnn_conv_algo choose_algo(const conv_shape *s, const clnn_device_info *d
 
 void clnn_conv_epilogue_options(const clnn_conv_params *p, clnn_strbuf *sb)
 {
-    clnn_strbuf_printf(sb, " -DACT=%d -DACT_A=%af -DACT_B=%af -DRESIDUAL=%d -DHAS_BIAS=%d",
-                       (int)p->activation, (double)p->act_alpha, (double)p->act_beta,
-                       (int)p->residual, p->has_bias ? 1 : 0);
+    char a[40], b[40];
+    clnn_strbuf_printf(sb, " -DACT=%d -DACT_A=%s -DACT_B=%s -DRESIDUAL=%d -DHAS_BIAS=%d",
+                       (int)p->activation, clnn_float_literal(p->act_alpha, a),
+                       clnn_float_literal(p->act_beta, b), (int)p->residual, p->has_bias ? 1 : 0);
 }
 
 clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
@@ -259,8 +260,16 @@ clnn_status clnn_conv_enqueue(clnn_conv *c, cl_command_queue queue, cl_mem input
         st = clnn_fail(c->ctx, CLNN_STATUS_INVALID_ARGUMENT,
                        "a residual buffer was given but the layer has no residual add");
     if (st != CLNN_STATUS_OK) return st;
-    return impl_of(c->algo)->enqueue(c, queue ? queue : c->dev->queue, input, residual, output,
-                                     num_wait, wait, done);
+    return clnn_conv_enqueue_at(c, queue ? queue : c->dev->queue, input, residual, output, 0,
+                                (int)(c->s.out_count / (size_t)c->s.p.batch), num_wait, wait,
+                                done);
+}
+
+clnn_status clnn_conv_enqueue_at(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,
+                                 cl_mem out, int out_off, int out_img_stride, cl_uint nw,
+                                 const cl_event *w, cl_event *done)
+{
+    return impl_of(c->algo)->enqueue(c, q, in, res, out, out_off, out_img_stride, nw, w, done);
 }
 
 static clnn_status staged_enqueue(void *op, cl_command_queue q, cl_mem *in, cl_mem out,

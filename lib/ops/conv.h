@@ -44,18 +44,17 @@ typedef struct conv_algo_impl {
     const char *(*check)(const conv_shape *s);
     /* Builds kernels, packs/transforms and uploads weights and bias, sizes the scratch. */
     clnn_status (*prepare)(clnn_conv *c, const float *weights, const float *bias);
-    /* Enqueues the layer: input, residual (or NULL), output are validated device buffers. */
+    /* Enqueues the layer: input, residual (or NULL), output are validated device buffers;
+     * the output is written from out_off floats with out_img_stride floats per image. */
     clnn_status (*enqueue)(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res, cl_mem out,
-                           cl_uint nw, const cl_event *w, cl_event *done);
+                           int out_off, int out_img_stride, cl_uint nw, const cl_event *w,
+                           cl_event *done);
 } conv_algo_impl;
 
 extern const conv_algo_impl clnn_conv_direct_impl;
 extern const conv_algo_impl clnn_conv_1x1_impl;
 extern const conv_algo_impl clnn_conv_winograd2_impl;
 extern const conv_algo_impl clnn_conv_winograd4_impl;
-
-/* The reference activation (conv_ref.c), shared by the other references. */
-float clnn_ref_activate(float x, clnn_activation act, float a, float b);
 
 /* Validates params and fills the shape. */
 clnn_status clnn_conv_shape_init(const clnn_context *ctx, const clnn_conv_params *params,
@@ -64,6 +63,12 @@ clnn_status clnn_conv_shape_init(const clnn_context *ctx, const clnn_conv_params
 /* Build options of the fused epilogue: -DACT=.. -DACT_A=.. -DACT_B=.. -DRESIDUAL=..
  * -DHAS_BIAS=.. */
 void clnn_conv_epilogue_options(const clnn_conv_params *p, clnn_strbuf *sb);
+
+/* clnn_conv_enqueue writing into a slice: out + out_off, out_img_stride floats per image
+ * (buffers are not checked: the session executor sized them). */
+clnn_status clnn_conv_enqueue_at(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,
+                                 cl_mem out, int out_off, int out_img_stride, cl_uint nw,
+                                 const cl_event *w, cl_event *done);
 
 /* Creates a conv with explicit knobs (tuner); cfg NULL uses the defaults. */
 clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
@@ -93,8 +98,9 @@ typedef struct clnn_gemm_args {
     int ldb, b_stride;
     int b_extent; /* floats in B's buffer: batch * b_stride at least */
     cl_mem C;
-    int ldc, c_stride;
+    int c_off, ldc, c_stride;
     cl_mem bias, residual; /* epilogue 1 */
+    int res_stride;        /* floats per batch entry of the (dense) residual */
 } clnn_gemm_args;
 clnn_status clnn_gemm_enqueue(clnn_conv *c, clnn_gemm *g, cl_command_queue q,
                               const clnn_gemm_args *a, cl_uint nw, const cl_event *w,

@@ -53,7 +53,8 @@ static clnn_status prepare_1x1(clnn_conv *c, const float *weights, const float *
 }
 
 static clnn_status enqueue_1x1(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,
-                               cl_mem out, cl_uint nw, const cl_event *w, cl_event *done)
+                               cl_mem out, int out_off, int out_img_stride, cl_uint nw,
+                               const cl_event *w, cl_event *done)
 {
     const clnn_conv_params *p = &c->s.p;
     const int C = p->in_channels, K = p->out_channels, PQ = c->s.P * c->s.Q;
@@ -78,8 +79,8 @@ static clnn_status enqueue_1x1(clnn_conv *c, cl_command_queue q, cl_mem in, cl_m
         .batch = p->batch, .M = K, .N = PQ, .Kd = C,
         .A = c->weights.mem, .a_stride = 0,
         .B = src, .ldb = PQ, .b_stride = C * PQ, .b_extent = p->batch * C * PQ,
-        .C = out, .ldc = PQ, .c_stride = K * PQ,
-        .bias = c->bias.mem, .residual = res,
+        .C = out, .c_off = out_off, .ldc = PQ, .c_stride = out_img_stride,
+        .bias = c->bias.mem, .residual = res, .res_stride = K * PQ,
     };
     if (sub_done)
         st = clnn_gemm_enqueue(c, &g, q, &a, 1, &sub_done, done);

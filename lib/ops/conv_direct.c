@@ -85,7 +85,8 @@ static clnn_status direct_prepare(clnn_conv *c, const float *weights, const floa
 }
 
 static clnn_status direct_enqueue(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,
-                                  cl_mem out, cl_uint nw, const cl_event *w, cl_event *done)
+                                  cl_mem out, int out_off, int out_img_stride, cl_uint nw,
+                                  const cl_event *w, cl_event *done)
 {
     const clnn_conv_params *p = &c->s.p;
     const int HPH = c->ints[I_HPH], WPH = c->ints[I_WPH], ktiles = c->ints[I_KTILES];
@@ -106,7 +107,7 @@ static clnn_status direct_enqueue(clnn_conv *c, cl_command_queue q, cl_mem in, c
     clnn_arg a1[] = {CLNN_ARG(xp),   CLNN_ARG(c->weights.mem), CLNN_ARG(c->bias.mem),
                      CLNN_ARG(resid), CLNN_ARG(out), CLNN_ARG(Cg), CLNN_ARG(Kg), CLNN_ARG(G),
                      CLNN_ARG(P),    CLNN_ARG(Q),  CLNN_ARG(HPH), CLNN_ARG(WPH),
-                     CLNN_ARG(ktiles)};
+                     CLNN_ARG(ktiles), CLNN_ARG(out_off), CLNN_ARG(out_img_stride)};
     st = clnn_set_args(c->ctx, c->kernels[1], "conv_direct", a1, CLNN_ARRAY_LEN(a1));
     if (st == CLNN_STATUS_OK) {
         const int WGX = c->knobs.v[K_WGX], WGY = c->knobs.v[K_WGY];

@@ -130,7 +130,8 @@ static clnn_status prepare_winograd(clnn_conv *c, const float *weights, const fl
 }
 
 static clnn_status enqueue_winograd(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,
-                                    cl_mem out, cl_uint nw, const cl_event *w, cl_event *done)
+                                    cl_mem out, int out_off, int out_img_stride, cl_uint nw,
+                                    const cl_event *w, cl_event *done)
 {
     const clnn_conv_params *p = &c->s.p;
     const int m = c->ints[I_M], xi = (m + 2) * (m + 2);
@@ -166,7 +167,7 @@ static clnn_status enqueue_winograd(clnn_conv *c, cl_command_queue q, cl_mem in,
                 .batch = xi, .M = K, .N = nt, .Kd = C,
                 .A = c->weights.mem, .a_stride = per_xi,
                 .B = V, .ldb = ld, .b_stride = C * ld, .b_extent = xi * C * ld,
-                .C = Mx, .ldc = ld, .c_stride = K * ld,
+                .C = Mx, .c_off = 0, .ldc = ld, .c_stride = K * ld,
             };
             st = clnn_gemm_enqueue(c, &g, q, &ga, 1, &e1, &e2);
         }
@@ -174,7 +175,8 @@ static clnn_status enqueue_winograd(clnn_conv *c, cl_command_queue q, cl_mem in,
             clnn_arg ao[] = {CLNN_ARG(Mx),      CLNN_ARG(out),     CLNN_ARG(c->bias.mem),
                              CLNN_ARG(resid),   CLNN_ARG(K),       CLNN_ARG(P),
                              CLNN_ARG(Q),       CLNN_ARG(tiles_h), CLNN_ARG(tiles_w),
-                             CLNN_ARG(t0),      CLNN_ARG(nt),      CLNN_ARG(ld)};
+                             CLNN_ARG(t0),      CLNN_ARG(nt),      CLNN_ARG(ld),
+                             CLNN_ARG(out_off), CLNN_ARG(out_img_stride)};
             st = clnn_set_args(c->ctx, c->kernels[2], "winograd_output", ao,
                                CLNN_ARRAY_LEN(ao));
             size_t go[2] = {(size_t)nt, (size_t)K};

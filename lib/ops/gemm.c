@@ -53,9 +53,9 @@ clnn_status clnn_gemm_enqueue(clnn_conv *c, clnn_gemm *g, cl_command_queue q,
     clnn_arg args[] = {CLNN_ARG(a->M),   CLNN_ARG(a->N),        CLNN_ARG(a->Kd),
                        CLNN_ARG(a->A),   CLNN_ARG(a->a_stride), CLNN_ARG(a->B),
                        CLNN_ARG(a->ldb), CLNN_ARG(a->b_stride), CLNN_ARG(a->b_extent),
-                       CLNN_ARG(a->C),
-                       CLNN_ARG(a->ldc), CLNN_ARG(a->c_stride), CLNN_ARG(bias),
-                       CLNN_ARG(res)};
+                       CLNN_ARG(a->C),   CLNN_ARG(a->c_off),    CLNN_ARG(a->ldc),
+                       CLNN_ARG(a->c_stride), CLNN_ARG(bias),   CLNN_ARG(res),
+                       CLNN_ARG(a->res_stride)};
     clnn_status st = clnn_set_args(c->ctx, g->kernel, "gemm", args, CLNN_ARRAY_LEN(args));
     if (st != CLNN_STATUS_OK) return st;
     size_t cols_per_group = (size_t)g->VEC * g->TN * g->WGX;

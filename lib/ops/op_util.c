@@ -4,6 +4,7 @@
  */
 #include "ops.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,4 +147,15 @@ void clnn_staging_release(clnn_staging *st)
 {
     for (int i = 0; i < 3; i++) clnn_buffer_release(&st->in[i]);
     clnn_buffer_release(&st->out);
+}
+
+const char *clnn_float_literal(float v, char buf[40])
+{
+    if (isnan(v))
+        snprintf(buf, 40, "NAN");
+    else if (isinf(v))
+        snprintf(buf, 40, "%sINFINITY", v < 0 ? "-" : "");
+    else
+        snprintf(buf, 40, "%af", (double)v);
+    return buf;
 }

@@ -73,4 +73,11 @@ clnn_status clnn_staged_run(clnn_context *ctx, clnn_device *dev, clnn_staging *s
                             const size_t *in_counts, int nin, float *output, size_t out_count);
 void clnn_staging_release(clnn_staging *st);
 
+/* An OpenCL C literal for v: hexadecimal float ("0x1.8p+2f", exact), or INFINITY / NAN,
+ * for -D options. Returns buf. */
+const char *clnn_float_literal(float v, char buf[40]);
+
+/* The reference activation (conv_ref.c), shared by every C reference. */
+float clnn_ref_activate(float x, clnn_activation act, float a, float b);
+
 #endif

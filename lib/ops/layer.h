@@ -1,0 +1,68 @@
+/*
+ * layer.h - how the session executor runs a graph node on a device. Each operator has one
+ * clnn_layer_impl (found with clnn_layer_find); Flatten, Reshape, Identity and Dropout have
+ * none: they are views of their input.
+ *
+ * prepare() sees the node with inferred shapes and its fused epilogue, builds kernels through
+ * the context's program cache and uploads what it owns (weights). enqueue() reads device
+ * buffers and writes the output at out_off floats with out_img_stride floats between images
+ * (a slice of a concatenation) when strided_output is set, else densely at offset 0.
+ * reference() recomputes the node on the host with the plain C references in lib/.
+ */
+#ifndef CLNN_LAYER_H
+#define CLNN_LAYER_H
+
+#include "../graph/graph.h"
+#include "ops.h"
+
+typedef struct layer_io {
+    cl_mem in[CLNN_MAX_NODE_INPUTS]; /* NULL for absent inputs and host_inputs */
+    cl_mem residual;                 /* fused residual (n->fused.residual), else NULL */
+    cl_mem out;
+    int out_off;        /* floats */
+    int out_img_stride; /* floats between images of the output */
+} layer_io;
+
+typedef struct clnn_layer_impl {
+    const char *name;
+    /* Bit i set: input i is read from the graph by prepare (weights) and never uploaded by
+     * the executor. */
+    uint32_t host_inputs;
+    /* The layer honours out_off / out_img_stride. */
+    bool strided_output;
+    clnn_status (*prepare)(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
+                           const gnode *n, void **state);
+    clnn_status (*enqueue)(void *state, cl_command_queue q, const layer_io *io, cl_uint nw,
+                           const cl_event *w, cl_event *done);
+    /* in[i]: host data of input i (constants from the graph; NULL when absent); residual as
+     * for layer_io; out: dense output. */
+    clnn_status (*reference)(const clnn_graph *g, const gnode *n, const float *const *in,
+                             const float *residual, float *out);
+    void (*destroy)(void *state);
+    /* Optional: a description of the algorithm and knobs chosen by prepare ("" if NULL). */
+    const char *(*describe)(const void *state);
+} clnn_layer_impl;
+
+/* The implementation of an operator, or NULL for views (Flatten, Reshape, Identity,
+ * Dropout) and operators removed by passes (Constant). */
+const clnn_layer_impl *clnn_layer_find(clnn_op op);
+
+/* The layers (one file each under lib/ops/). */
+extern const clnn_layer_impl clnn_layer_conv;    /* layer_conv.c */
+extern const clnn_layer_impl clnn_layer_pool;    /* layer_pool.c: all four pooling ops */
+extern const clnn_layer_impl clnn_layer_fc;      /* layer_fc.c: Gemm and MatMul on CLBlast */
+extern const clnn_layer_impl clnn_layer_act;     /* layer_eltwise.c: Relu, Clip, LeakyRelu, Sigmoid */
+extern const clnn_layer_impl clnn_layer_binary;  /* layer_eltwise.c: Add, Mul (broadcast) */
+extern const clnn_layer_impl clnn_layer_bn;      /* layer_norm.c: BatchNormalization */
+extern const clnn_layer_impl clnn_layer_lrn;     /* layer_norm.c: LRN */
+extern const clnn_layer_impl clnn_layer_softmax; /* layer_softmax.c */
+extern const clnn_layer_impl clnn_layer_concat;  /* layer_concat.c: copies of inputs not
+                                                    written in place */
+
+/* Helpers for layers. */
+const gtensor *clnn_node_input(const clnn_graph *g, const gnode *n, int i);
+const gtensor *clnn_node_output(const clnn_graph *g, const gnode *n);
+/* Elements of a tensor / per image (dims[0] is the batch). */
+size_t clnn_tensor_count(const gtensor *t);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * layer_fc.c - Gemm and MatMul (2-D) nodes on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
+ * single row when it measures faster on the device (timed once per shape and remembered in
+ * the context); bias and the fused activation in kernels/fc.cl. CLBlast's status codes become
+ * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them.
+ */
+#include "layer.h"
+
+#include <clblast_c.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fc_state {
+    clnn_context *ctx;
+    clnn_device *dev;
+    const char *node;
+    int M, N, K;
+    bool trans_b;
+    float alpha, beta;
+    bool has_c, epilogue;
+    int cm, cn;
+    clnn_buffer c;
+    cl_kernel epi;
+    bool gemv;
+    char desc[64];
+} fc_state;
+
+static const char *clblast_name(CLBlastStatusCode s)
+{
+    switch ((int)s) {
+    case CLBlastNotImplemented: return "not implemented";
+    case CLBlastInvalidMatrixA: return "invalid matrix A";
+    case CLBlastInvalidMatrixB: return "invalid matrix B";
+    case CLBlastInvalidMatrixC: return "invalid matrix C";
+    case CLBlastInvalidVectorX: return "invalid vector X";
+    case CLBlastInvalidVectorY: return "invalid vector Y";
+    case CLBlastInvalidDimension: return "invalid dimension";
+    case CLBlastInvalidLeadDimA: return "invalid leading dimension of A";
+    case CLBlastInvalidLeadDimB: return "invalid leading dimension of B";
+    case CLBlastInvalidLeadDimC: return "invalid leading dimension of C";
+    case CLBlastInsufficientMemoryA: return "buffer A too small";
+    case CLBlastInsufficientMemoryB: return "buffer B too small";
+    case CLBlastInsufficientMemoryC: return "buffer C too small";
+    case CLBlastInsufficientMemoryX: return "buffer X too small";
+    case CLBlastInsufficientMemoryY: return "buffer Y too small";
+    case CLBlastInvalidLocalMemUsage: return "invalid local memory usage";
+    case CLBlastNoHalfPrecision: return "no half precision";
+    case CLBlastNoDoublePrecision: return "no double precision";
+    case CLBlastInvalidVectorScalar: return "invalid vector scalar";
+    case CLBlastInsufficientMemoryScalar: return "insufficient memory for scalar";
+    case CLBlastDatabaseError: return "no tuning parameters for this device (database error)";
+    case CLBlastUnknownError: return "unknown error";
+    case CLBlastUnexpectedError: return "unexpected error";
+    default: return s < 0 && s > -100 ? clnn_cl_error_name((cl_int)s) : "unknown status";
+    }
+}
+
+static clnn_status clblast_fail(fc_state *f, const char *call, CLBlastStatusCode s)
+{
+    return clnn_fail(f->ctx, CLNN_STATUS_CLBLAST_ERROR,
+                     "node '%s': %s (M=%d N=%d K=%d) failed: CLBlast status %d (%s)", f->node,
+                     call, f->M, f->N, f->K, (int)s, clblast_name(s));
+}
+
+/* y = op(B) x for one row, or Y = A op(B) for M rows; no epilogue. */
+static CLBlastStatusCode product(fc_state *f, bool gemv, cl_command_queue *q, cl_mem a, cl_mem b,
+                                 cl_mem y, cl_event *ev)
+{
+    if (gemv)
+        return f->trans_b ? CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeNo, (size_t)f->N,
+                                         (size_t)f->K, f->alpha, b, 0, (size_t)f->K, a, 0, 1,
+                                         0.0f, y, 0, 1, q, ev)
+                          : CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeYes,
+                                         (size_t)f->K, (size_t)f->N, f->alpha, b, 0,
+                                         (size_t)f->N, a, 0, 1, 0.0f, y, 0, 1, q, ev);
+    return CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo,
+                        f->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)f->M,
+                        (size_t)f->N, (size_t)f->K, f->alpha, a, 0, (size_t)f->K, b, 0,
+                        f->trans_b ? (size_t)f->K : (size_t)f->N, 0.0f, y, 0, (size_t)f->N, q,
+                        ev);
+}
+
+/* Times GEMV against GEMM for one row on scratch buffers; true if GEMV is faster. */
+static clnn_status measure_gemv(fc_state *f, bool *gemv)
+{
+    cl_int err;
+    size_t a_bytes = (size_t)f->K * sizeof(float), b_bytes = (size_t)f->K * f->N * sizeof(float);
+    cl_mem a = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, a_bytes, NULL, &err);
+    cl_mem b = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, b_bytes, NULL, &err);
+    cl_mem y = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, (size_t)f->N * sizeof(float),
+                              NULL, &err);
+    clnn_status st = CLNN_STATUS_OK;
+    double best[2] = {1e30, 1e30};
+    if (!a || !b || !y) {
+        st = clnn_fail_cl(f->ctx, err, "scratch buffers for measuring FC layer '%s'", f->node);
+        goto done;
+    }
+    float zero = 0.0f;
+    clEnqueueFillBuffer(f->dev->queue, a, &zero, sizeof zero, 0, a_bytes, 0, NULL, NULL);
+    clEnqueueFillBuffer(f->dev->queue, b, &zero, sizeof zero, 0, b_bytes, 0, NULL, NULL);
+    for (int rep = 0; rep < 4 && st == CLNN_STATUS_OK; rep++) /* rep 0 warms up (builds) */
+        for (int v = 0; v < 2; v++) {
+            cl_command_queue q = f->dev->queue;
+            double t0 = clnn_now();
+            CLBlastStatusCode s = product(f, v == 1, &q, a, b, y, NULL);
+            clFinish(q);
+            double t = clnn_now() - t0;
+            if (s != CLBlastSuccess) {
+                st = clblast_fail(f, v ? "CLBlastSgemv" : "CLBlastSgemm", s);
+                break;
+            }
+            if (rep > 0 && t < best[v]) best[v] = t;
+        }
+    *gemv = best[1] < best[0];
+    clnn_debug("FC %dx%d batch 1: gemm %.3f ms, gemv %.3f ms", f->N, f->K, best[0] * 1e3,
+               best[1] * 1e3);
+done:
+    if (a) clReleaseMemObject(a);
+    if (b) clReleaseMemObject(b);
+    if (y) clReleaseMemObject(y);
+    return st;
+}
+
+/* The GEMV-or-GEMM choice, measured once per (device, shape) and kept in the context. */
+static clnn_status choose_gemv(fc_state *f, bool *gemv)
+{
+    clnn_context *ctx = f->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    for (int i = 0; i < ctx->nfc_choices; i++) {
+        const clnn_fc_choice *c = &ctx->fc_choices[i];
+        if (c->device == f->dev->index && c->n == f->N && c->k == f->K && c->trans_b == f->trans_b) {
+            *gemv = c->gemv;
+            pthread_mutex_unlock(&ctx->lock);
+            return CLNN_STATUS_OK;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    clnn_status st = measure_gemv(f, gemv);
+    if (st != CLNN_STATUS_OK) return st;
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->nfc_choices < (int)CLNN_ARRAY_LEN(ctx->fc_choices))
+        ctx->fc_choices[ctx->nfc_choices++] =
+            (clnn_fc_choice){f->dev->index, f->N, f->K, f->trans_b, *gemv};
+    pthread_mutex_unlock(&ctx->lock);
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
+                              const gnode *n, void **state)
+{
+    const gtensor *a = clnn_node_input(g, n, 0), *b = clnn_node_input(g, n, 1);
+    const gtensor *c = clnn_node_input(g, n, 2);
+    fc_state *f = calloc(1, sizeof *f);
+    if (!f) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "FC layer");
+    f->ctx = ctx;
+    f->dev = dev;
+    f->node = n->name;
+    f->trans_b = n->op == OP_GEMM && n->a.trans_b;
+    f->alpha = n->op == OP_GEMM ? n->a.alpha : 1.0f;
+    f->beta = n->op == OP_GEMM ? n->a.beta : 0.0f;
+    f->M = (int)a->dims[0];
+    f->K = (int)a->dims[1];
+    f->N = f->trans_b ? (int)b->dims[0] : (int)b->dims[1];
+    f->has_c = c != NULL;
+    f->epilogue = f->has_c || n->fused.act != CLNN_ACTIVATION_NONE;
+    *state = f;
+    clnn_status st = CLNN_STATUS_OK;
+    if (f->has_c) {
+        f->cm = c->ndim == 2 ? (int)c->dims[0] : 1;
+        f->cn = c->ndim >= 1 ? (int)c->dims[c->ndim - 1] : 1;
+        st = clnn_buffer_upload(ctx, dev, &f->c, c->data, clnn_tensor_count(c) * sizeof(float),
+                                "FC bias");
+    }
+    if (st == CLNN_STATUS_OK && f->epilogue) {
+        char opts[160], a[40], b[40];
+        snprintf(opts, sizeof opts, "-DACT=%d -DACT_A=%s -DACT_B=%s -DHAS_C=%d",
+                 (int)n->fused.act, clnn_float_literal(n->fused.act_a, a),
+                 clnn_float_literal(n->fused.act_b, b), f->has_c);
+        st = clnn_kernel_create(ctx, dev, "fc", opts, "fc_epilogue", &f->epi);
+    }
+    if (st == CLNN_STATUS_OK && f->M == 1) st = choose_gemv(f, &f->gemv);
+    snprintf(f->desc, sizeof f->desc, "clblast %s", f->gemv ? "sgemv" : "sgemm");
+    return st;
+}
+
+static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *io, cl_uint nw,
+                              const cl_event *w, cl_event *done)
+{
+    fc_state *f = state;
+    /* CLBlast takes no wait list: a barrier on the queue orders it after the inputs. */
+    cl_int err = clEnqueueBarrierWithWaitList(q, nw, nw ? w : NULL, NULL);
+    if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "barrier before FC '%s'", f->node);
+    cl_event prod = NULL;
+    CLBlastStatusCode s = product(f, f->gemv, &q, io->in[0], io->in[1], io->out, &prod);
+    if (s != CLBlastSuccess) return clblast_fail(f, f->gemv ? "CLBlastSgemv" : "CLBlastSgemm", s);
+    if (!f->epilogue) {
+        if (done)
+            *done = prod;
+        else if (prod)
+            clReleaseEvent(prod);
+        return CLNN_STATUS_OK;
+    }
+    cl_mem c = f->has_c ? f->c.mem : io->out;
+    clnn_arg args[] = {CLNN_ARG(io->out), CLNN_ARG(c),     CLNN_ARG(f->M),   CLNN_ARG(f->N),
+                       CLNN_ARG(f->cm),   CLNN_ARG(f->cn), CLNN_ARG(f->beta)};
+    clnn_status st = clnn_set_args(f->ctx, f->epi, "fc_epilogue", args, CLNN_ARRAY_LEN(args));
+    size_t g[2] = {(size_t)f->N, (size_t)f->M};
+    if (st == CLNN_STATUS_OK)
+        st = clnn_launch(f->ctx, q, f->epi, "fc_epilogue", 2, g, NULL, prod ? 1 : 0,
+                         prod ? &prod : NULL, done);
+    if (prod) clReleaseEvent(prod);
+    return st;
+}
+
+static clnn_status fc_reference(const clnn_graph *g, const gnode *n, const float *const *in,
+                                const float *residual, float *out)
+{
+    (void)residual;
+    const gtensor *a = clnn_node_input(g, n, 0), *b = clnn_node_input(g, n, 1);
+    const gtensor *c = clnn_node_input(g, n, 2);
+    bool tb = n->op == OP_GEMM && n->a.trans_b;
+    float alpha = n->op == OP_GEMM ? n->a.alpha : 1.0f, beta = n->op == OP_GEMM ? n->a.beta : 0.0f;
+    int M = (int)a->dims[0], K = (int)a->dims[1], N = tb ? (int)b->dims[0] : (int)b->dims[1];
+    int cm = c && c->ndim == 2 ? (int)c->dims[0] : 1, cn = c && c->ndim >= 1 ? (int)c->dims[c->ndim - 1] : 1;
+    for (int m = 0; m < M; m++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0;
+            for (int k = 0; k < K; k++)
+                acc += (double)in[0][(size_t)m * K + k] *
+                       (tb ? in[1][(size_t)j * K + k] : in[1][(size_t)k * N + j]);
+            float v = alpha * (float)acc;
+            if (c) v += beta * in[2][(size_t)(cm == 1 ? 0 : m) * cn + (cn == 1 ? 0 : j)];
+            out[(size_t)m * N + j] = clnn_ref_activate(v, n->fused.act, n->fused.act_a, n->fused.act_b);
+        }
+    return CLNN_STATUS_OK;
+}
+
+static void fc_destroy(void *state)
+{
+    fc_state *f = state;
+    if (!f) return;
+    clnn_buffer_release(&f->c);
+    if (f->epi) clReleaseKernel(f->epi);
+    free(f);
+}
+
+static const char *fc_describe(const void *state) { return ((const fc_state *)state)->desc; }
+
+const clnn_layer_impl clnn_layer_fc = {
+    .name = "fc",
+    .host_inputs = 1u << 2,
+    .prepare = fc_prepare,
+    .enqueue = fc_enqueue,
+    .reference = fc_reference,
+    .destroy = fc_destroy,
+    .describe = fc_describe,
+};
