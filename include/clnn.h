@@ -17,6 +17,10 @@
 #ifndef CLNN_H
 #define CLNN_H
 
+/* clnn uses the OpenCL 1.2 API, which every driver it targets offers. */
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
 #include <CL/cl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -439,10 +443,26 @@ CLNN_API clnn_status clnn_graph_load_onnx_buffer(const void *data, size_t size,
 
 typedef struct clnn_session clnn_session;
 
+/* How a session spreads a graph over the context's devices. */
+typedef enum clnn_schedule_mode {
+    CLNN_SCHEDULE_AUTO = 0,       /* $CLNN_SCHEDULE, else: one device selected -> SINGLE;
+                                     batch 1 -> LATENCY; larger batches -> THROUGHPUT */
+    CLNN_SCHEDULE_SINGLE = 1,     /* every layer on the device predicted fastest */
+    CLNN_SCHEDULE_LATENCY = 2,    /* list scheduling (HEFT) of the layer graph over devices */
+    CLNN_SCHEDULE_THROUGHPUT = 3, /* batch split across devices, pipeline stages, or one
+                                     device, whichever is predicted fastest */
+} clnn_schedule_mode;
+
 typedef struct clnn_session_options {
     int batch;               /* <= 0: the batch the graph declares, or 1 */
-    bool enable_profiling;   /* collect per-layer device times (clnn_session_profile) */
+    bool enable_profiling;   /* collect per-layer device times (clnn_session_layer) */
     bool disable_fusion;     /* run every node on its own (debugging) */
+    clnn_schedule_mode schedule;
+    /* Layers pinned to a device: node names (borrowed during create) and selected-device
+     * indices, npins of each. */
+    const char *const *pin_nodes;
+    const size_t *pin_devices;
+    size_t npins;
 } clnn_session_options;
 
 /* Binds a graph to the context's devices: passes (BN folding, fusion, concat in place),
@@ -466,6 +486,12 @@ CLNN_API clnn_status clnn_session_set_input(clnn_session *s, const char *name,
                                             const float *data, size_t count);
 /* Runs the whole graph and waits for it. */
 CLNN_API clnn_status clnn_session_run(clnn_session *s);
+/* Runs nbatches batches back to back: `inputs` holds nbatches consecutive values of the
+ * first graph input (each as clnn_session_set_input takes it), `outputs` receives nbatches
+ * consecutive values of the first graph output. A pipelined session overlaps consecutive
+ * batches across its devices. Both pointers are borrowed for the call. */
+CLNN_API clnn_status clnn_session_run_stream(clnn_session *s, size_t nbatches,
+                                             const float *inputs, float *outputs);
 /* Copies an output of the last run into data (count must equal its element count). */
 CLNN_API clnn_status clnn_session_get_output(clnn_session *s, const char *name, float *data,
                                              size_t count);
@@ -476,11 +502,20 @@ typedef struct clnn_layer_info {
     const char *op;        /* operator after fusion, e.g. "Conv+Relu" */
     const char *algorithm; /* e.g. "winograd4x4 TM=16,...", or "" */
     size_t device;         /* selected-device index */
+    double predicted_ms;   /* the cost model's prediction on that device */
     double ms;             /* device time of the last run (profiling on), else 0 */
     double max_error;      /* clnn_session_verify: max |device - reference| / scale */
 } clnn_layer_info;
 CLNN_API size_t clnn_session_layer_count(const clnn_session *s);
 CLNN_API clnn_status clnn_session_layer(const clnn_session *s, size_t i, clnn_layer_info *info);
+
+/* A readable summary of the schedule the session chose (mode, devices, predicted time),
+ * owned by the session. */
+CLNN_API const char *clnn_session_schedule(const clnn_session *s);
+
+/* Writes the last run as a Chrome / Perfetto trace (JSON: one track per device queue and one
+ * per transfer). The session needs enable_profiling. */
+CLNN_API clnn_status clnn_session_write_trace(const clnn_session *s, const char *path);
 
 /* Activation memory of the plan: the peak the plan allocates and the sum a naive allocation
  * (one buffer per intermediate tensor) would need, in bytes. */

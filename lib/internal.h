@@ -49,7 +49,11 @@ typedef struct clnn_env {
     int log_level;          /* CLNN_LOG_LEVEL, -1 if unset or invalid */
     const char *log_level_text;
     int build_threads;      /* CLNN_BUILD_THREADS, 0 if unset */
-    const char *fail_build_device; /* CLNN_TEST_FAIL_BUILD: test hook, substring of a device name */
+    const char *fail_build_device; /* CLNN_TEST_FAIL_BUILD: test hook, substring of a device
+                                      name or "P:D" */
+    const char *schedule;   /* CLNN_SCHEDULE: auto, single, latency, throughput */
+    const char *force_plan; /* CLNN_TEST_SCHEDULE: test hook, heft / split / pipeline taken
+                               whatever the prediction */
 } clnn_env;
 /* A snapshot of the environment (strings borrowed from the environment). */
 void clnn_env_read(clnn_env *env);
@@ -106,6 +110,16 @@ clnn_status clnn_query_device(cl_platform_id platform, cl_device_id device, int 
 /* ---- cl/context.c -------------------------------------------------------------------------- */
 typedef struct clnn_program_entry clnn_program_entry; /* in-memory cache entry */
 
+/* What a device achieves, measured once by a short micro-benchmark (lib/sched/calib.c) and
+ * cached with the device's other data in the kernel cache folder. */
+typedef struct clnn_calib {
+    double gflops;            /* a mid-sized 3x3 convolution, direct-convolution FLOP count */
+    double gbps;              /* device memory: bytes read + written per second */
+    double launch_us;         /* one kernel launch through completion */
+    double h2d_gbps, d2h_gbps; /* host <-> device transfer bandwidth */
+    double h2d_us, d2h_us;    /* latency of a tiny transfer */
+} clnn_calib;
+
 typedef struct clnn_device {
     clnn_device_info info;
     cl_platform_id platform;
@@ -114,6 +128,12 @@ typedef struct clnn_device {
     cl_command_queue queue;
     size_t index; /* position in the context */
     bool fail_builds; /* test hook: every build on this device fails */
+    bool calibrated;  /* calib holds a measurement (guarded by the context lock) */
+    clnn_calib calib;
+    /* Held by whoever enqueues to and waits on `queue` during session runs: some drivers
+     * (PoCL's "basic") run commands in the threads that submit or wait, and deadlock when two
+     * threads do so at once. */
+    pthread_mutex_t queue_lock;
 } clnn_device;
 
 /* A measured choice between CLBlast's GEMV and GEMM for one-row FC layers. */

@@ -9,8 +9,10 @@ packages=(
   gcc pkg-config meson ninja-build python3
   # OpenCL: the ICD loader and headers (never a vendor library), PoCL for the CPU, CLBlast
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libclblast-dev
-  # formats: hashing for the kernel cache
-  libxxhash-dev
+  # formats: hashing for the kernel cache, JSON (calibration, tuning database, traces)
+  libxxhash-dev libjson-c-dev
+  # clnn-demo (the main job): Fashion-MNIST's test images, gzip IDX files read with zlib
+  zlib1g-dev dataset-fashion-mnist
   # ONNX loader: onnx.proto and protoc-c generate the parser at build time
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   # tests and the sanitizer build; ONNX's conformance data; PyTorch for the reference

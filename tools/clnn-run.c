@@ -16,7 +16,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: clnn-run MODEL.onnx [-i INPUT.npy] [-o OUTPUT.npy] [--device SEL]\n"
-            "                [--batch N] [--iters N] [--profile] [--verbose] [--verify]\n"
+            "                [--batch N] [--iters N] [--mode MODE] [--schedule] [--trace FILE]\n"
+            "                [--profile] [--verbose] [--verify]\n"
             "\n"
             "Runs MODEL on the selected devices (default $CLNN_DEVICES, else the first GPU,\n"
             "else the first device).\n"
@@ -24,7 +25,13 @@ static void usage(FILE *f)
             "               dimension sets the batch. Without -i a seeded random input is used.\n"
             "  -o FILE      writes the first output as float32 .npy\n"
             "  --batch N    batch size when no input file gives it (default: the model's)\n"
-            "  --iters N    runs N more times and prints ms per run and images/s\n"
+            "  --iters N    runs N more batches as a stream and prints ms per batch and\n"
+            "               images/s\n"
+            "  --mode MODE  how layers spread over the devices: auto (default; $CLNN_SCHEDULE),\n"
+            "               single, latency or throughput\n"
+            "  --schedule   the schedule chosen, and per layer: device, algorithm, predicted\n"
+            "               and measured ms\n"
+            "  --trace FILE writes the last run as a Chrome/Perfetto trace (JSON)\n"
             "  --profile    per-layer device times (layer, op, algorithm, device, ms, share)\n"
             "  --verbose    the layers after fusion and the activation memory plan\n"
             "  --verify     recomputes every layer with the C reference on the host and prints\n"
@@ -55,9 +62,10 @@ static void top5(const float *v, int classes, int image)
 }
 
 typedef struct args {
-    const char *model, *in, *out, *device;
+    const char *model, *in, *out, *device, *trace;
     int batch, iters;
-    bool profile, verbose, verify;
+    clnn_schedule_mode mode;
+    bool profile, verbose, verify, schedule;
 } args;
 
 static int parse(int argc, char **argv, args *a)
@@ -84,6 +92,22 @@ static int parse(int argc, char **argv, args *a)
             if (!strcmp(s, "--iters")) a->iters = (int)x;
             else a->batch = (int)x;
             i++;
+        } else if (!strcmp(s, "--mode") && v) {
+            const char *names[] = {"auto", "single", "latency", "throughput"};
+            int m = -1;
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(v, names[k])) m = k;
+            if (m < 0) {
+                fprintf(stderr, "clnn-run: --mode takes auto, single, latency or throughput, "
+                                "not '%s'\n", v);
+                return 2;
+            }
+            a->mode = (clnn_schedule_mode)m;
+            i++;
+        } else if (!strcmp(s, "--trace") && v) {
+            a->trace = v, i++;
+        } else if (!strcmp(s, "--schedule")) {
+            a->schedule = true;
         } else if (!strcmp(s, "--profile")) {
             a->profile = true;
         } else if (!strcmp(s, "--verbose")) {
@@ -106,6 +130,19 @@ static int parse(int argc, char **argv, args *a)
         return 2;
     }
     return 0;
+}
+
+static void print_schedule(clnn_session *s)
+{
+    printf("\nschedule: %s\n", clnn_session_schedule(s));
+    printf("%-32s %-22s %6s %-40s %10s %10s\n", "layer", "op", "device", "algorithm",
+           "predicted", "measured");
+    for (size_t i = 0; i < clnn_session_layer_count(s); i++) {
+        clnn_layer_info L;
+        clnn_session_layer(s, i, &L);
+        printf("%-32.32s %-22.22s %6zu %-40.40s %10.3f %10.3f\n", L.name, L.op, L.device,
+               L.algorithm, L.predicted_ms, L.ms);
+    }
 }
 
 static void print_profile(clnn_session *s)
@@ -163,7 +200,8 @@ static int run(const args *a)
         fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
         goto done;
     }
-    clnn_session_options opt = {.batch = batch, .enable_profiling = a->profile};
+    clnn_session_options opt = {.batch = batch, .schedule = a->mode,
+                                .enable_profiling = a->profile || a->schedule || a->trace};
     double t0 = now();
     if (clnn_session_create(ctx, g, &opt, &s) != CLNN_STATUS_OK) {
         fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
@@ -233,15 +271,41 @@ static int run(const args *a)
         }
     }
     if (a->iters) {
+        /* A stream of batches (the same input each time), so pipelined schedules overlap. */
+        float *ins = malloc((size_t)a->iters * icount * sizeof *ins);
+        float *outs = malloc((size_t)a->iters * ocount * sizeof *outs);
+        if (!ins || !outs) {
+            free(ins), free(outs);
+            fprintf(stderr, "clnn-run: out of memory for %d batches\n", a->iters);
+            goto done;
+        }
+        for (int i = 0; i < a->iters; i++) memcpy(ins + (size_t)i * icount, in.data, icount * sizeof *ins);
         double t1 = now();
-        for (int i = 0; i < a->iters; i++)
-            if (clnn_session_run(s) != CLNN_STATUS_OK) {
+        clnn_status st = clnn_session_run_stream(s, (size_t)a->iters, ins, outs);
+        double per = (now() - t1) / a->iters;
+        free(ins), free(outs);
+        if (st != CLNN_STATUS_OK) {
+            fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
+            goto done;
+        }
+        printf("%d iterations: %.3f ms per batch, %.1f images/s\n", a->iters, per * 1e3,
+               (double)idims[0] / per);
+    }
+    if (a->schedule || a->trace) {
+        /* One more run, for the measured times and the trace. */
+        if (clnn_session_run(s) != CLNN_STATUS_OK) {
+            fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
+            goto done;
+        }
+        if (a->schedule) print_schedule(s);
+        if (a->trace) {
+            if (clnn_session_write_trace(s, a->trace) != CLNN_STATUS_OK) {
                 fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
                 goto done;
             }
-        double per = (now() - t1) / a->iters;
-        printf("%d iterations: %.3f ms per run, %.1f images/s\n", a->iters, per * 1e3,
-               (double)idims[0] / per);
+            printf("trace written to %s (open it in https://ui.perfetto.dev or "
+                   "chrome://tracing)\n", a->trace);
+        }
     }
     if (a->profile) print_profile(s);
     if (a->verify) {

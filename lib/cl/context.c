@@ -150,8 +150,13 @@ clnn_status clnn_context_create_ex(const clnn_context_options *options, clnn_con
         }
         dev->platform = plats[pi];
         dev->id = ids[dev->info.device_index];
-        dev->fail_builds = env.fail_build_device &&
-                           clnn_contains_nocase(dev->info.name, env.fail_build_device);
+        pthread_mutex_init(&dev->queue_lock, NULL);
+        if (env.fail_build_device) {
+            char pd[32];
+            snprintf(pd, sizeof pd, "%d:%d", pi, dev->info.device_index);
+            dev->fail_builds = !strcmp(env.fail_build_device, pd) ||
+                               clnn_contains_nocase(dev->info.name, env.fail_build_device);
+        }
         st = open_device(NULL, dev);
         if (st != CLNN_STATUS_OK) goto fail;
     }
@@ -188,6 +193,7 @@ void clnn_context_destroy(clnn_context *ctx)
             clReleaseCommandQueue(dev->queue);
         }
         if (dev->cl_ctx) clReleaseContext(dev->cl_ctx);
+        if (dev->id) pthread_mutex_destroy(&dev->queue_lock);
     }
     free(ctx->devices);
     free(ctx->cache_dir);

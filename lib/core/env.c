@@ -23,6 +23,8 @@ void clnn_env_read(clnn_env *env)
     env->xdg_cache_home = nonempty("XDG_CACHE_HOME");
     env->home = nonempty("HOME");
     env->fail_build_device = nonempty("CLNN_TEST_FAIL_BUILD");
+    env->schedule = nonempty("CLNN_SCHEDULE");
+    env->force_plan = nonempty("CLNN_TEST_SCHEDULE");
 
     env->log_level = -1;
     env->log_level_text = nonempty("CLNN_LOG_LEVEL");

@@ -1,162 +1,497 @@
 /*
- * session.c - sessions: create (copy the graph, infer shapes for the batch, passes, memory
- * plan, device buffers, prepare every layer once), set inputs, run, read outputs, per-layer
- * profile and verification against the C references.
+ * session.c - sessions: the schedule (which devices run what, from the cost model), the
+ * executable instances that carry it out (exec.c), and the public session calls.
+ *
+ * Modes (clnn_schedule_mode): SINGLE puts every layer on the device predicted fastest;
+ * LATENCY places layers with HEFT (lib/sched/place.c); THROUGHPUT picks, by predicted time per
+ * batch, one device, a batch split across devices in proportion to their speed (one instance
+ * per device, run concurrently), or pipeline stages of consecutive layers on different devices
+ * (two instances, so consecutive batches of a stream overlap). A multi-device plan is used
+ * only when predicted at least 10% faster than the best single device.
  */
-#include "session.h"
+#include "exec.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-static bool strided_op(clnn_op op)
+#define GAIN_NEEDED 0.9 /* a plan must predict <= 90% of the best single device's time */
+
+struct clnn_session {
+    clnn_context *ctx;
+    int batch;
+    clnn_schedule_mode mode;
+    bool pipeline;
+    exec_instance **inst;
+    int ninst;
+    int *offset;         /* per instance: first image of its share (batch split) */
+    char **in_names, **out_names;
+    int *in_tensor, *out_tensor; /* tensor indices (the same in every instance) */
+    int nin, nout;
+    int64_t (*in_dims)[CLNN_MAX_DIMS], (*out_dims)[CLNN_MAX_DIMS]; /* whole-batch shapes */
+    char schedule[1024];
+};
+
+/* ---- the schedule ------------------------------------------------------------------------ */
+
+typedef struct choice {
+    clnn_schedule_mode mode;
+    int kind;            /* 0 single/latency placement, 1 batch split, 2 pipeline */
+    int *node_device;    /* per node of the optimized graph */
+    int *share;          /* per device: images (batch split) */
+    double predicted;    /* ms per batch */
+    double single_ms;
+    int single_device;
+    char text[1024];
+} choice;
+
+typedef struct problem {
+    clnn_graph *g;
+    int *order, norder;
+    int n;          /* executed nodes */
+    int *node;      /* their graph indices */
+    double *cost;   /* n x ndev */
+    double *launch; /* n x ndev: the part of cost that does not scale with the batch */
+    int *ef, *et;
+    double *eb;
+    int ne;
+    clnn_calib *calib;
+    int ndev;
+} problem;
+
+static void free_problem(problem *p)
 {
-    const clnn_layer_impl *impl = clnn_layer_find(op);
-    return impl && impl->strided_output;
+    free(p->order), free(p->node), free(p->cost), free(p->launch);
+    free(p->ef), free(p->et), free(p->eb), free(p->calib);
+    clnn_graph_destroy(p->g);
+    memset(p, 0, sizeof *p);
 }
 
-static size_t images_of(const gtensor *t) { return t->ndim > 0 && t->dims[0] > 0 ? (size_t)t->dims[0] : 1; }
-
-static clnn_status sub_buffer(clnn_session *s, size_t offset, size_t bytes, cl_mem *out)
+/* The executed node that produces tensor t (through views), or -1. */
+static int producer_layer(const clnn_graph *g, int t)
 {
-    cl_buffer_region r = {offset, bytes};
-    cl_int err;
-    *out = clCreateSubBuffer(s->arena, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
-    if (err != CL_SUCCESS)
-        return clnn_fail_cl(s->ctx, err, "creating a %zu-byte view at offset %zu of the arena",
-                            bytes, offset);
-    return CLNN_STATUS_OK;
+    for (;;) {
+        int p = g->tensors[t].producer;
+        if (p < 0 || g->tensors[t].is_input) return -1;
+        const gnode *n = &g->nodes[p];
+        if (n->op != OP_FLATTEN && n->op != OP_RESHAPE) return p;
+        t = n->inputs[0];
+    }
 }
 
-static clnn_status upload(clnn_session *s, clnn_device *dev, const void *data, size_t bytes,
-                          cl_mem *out, const char *what)
+static clnn_status build_problem(clnn_context *ctx, const clnn_graph *graph, int batch,
+                                 bool fuse, bool *allowed, const int *pin, problem *p)
 {
-    cl_int err;
-    *out = clCreateBuffer(dev->cl_ctx, CL_MEM_READ_WRITE | (data ? CL_MEM_COPY_HOST_PTR : 0),
-                          bytes, (void *)data, &err);
-    if (err != CL_SUCCESS)
-        return clnn_fail_cl(s->ctx, err, "allocating %zu bytes for %s on '%s'", bytes, what,
-                            dev->info.name);
-    return CLNN_STATUS_OK;
-}
-
-/* Device buffers: the arena with a sub-buffer per storage, graph inputs, the constants that
- * layers read on the device, and each tensor's location. */
-static clnn_status allocate(clnn_session *s)
-{
-    clnn_device *dev = &s->ctx->devices[s->device];
-    const clnn_graph *g = s->g;
-    const clnn_plan *p = &s->plan;
-    s->loc = calloc((size_t)g->ntensors, sizeof *s->loc);
-    s->own_mems = calloc((size_t)g->ntensors, sizeof *s->own_mems);
-    s->storage_mems = calloc((size_t)(p->nstorages ? p->nstorages : 1), sizeof *s->storage_mems);
-    if (!s->loc || !s->own_mems || !s->storage_mems)
-        return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session buffers");
-    clnn_status st = CLNN_STATUS_OK;
-    if (p->arena_bytes) {
-        if (p->arena_bytes > dev->info.max_alloc_bytes)
-            return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_DEVICE_MEMORY,
-                             "the activations need %zu bytes but device '%s' allocates at most "
-                             "%llu in one buffer: use a smaller batch",
-                             p->arena_bytes, dev->info.name,
-                             (unsigned long long)dev->info.max_alloc_bytes);
-        st = upload(s, dev, NULL, p->arena_bytes, &s->arena, "the activation arena");
-    }
-    for (int i = 0; st == CLNN_STATUS_OK && i < p->nstorages; i++)
-        st = sub_buffer(s, p->storage_offset[i], p->storage_bytes[i], &s->storage_mems[i]);
-    for (int i = 0; st == CLNN_STATUS_OK && i < g->ninputs; i++) {
-        int t = g->inputs[i];
-        st = upload(s, dev, NULL, clnn_tensor_bytes(&g->tensors[t]), &s->own_mems[t], "an input");
-    }
-    /* Constants read on the device (not consumed by a layer's prepare). */
-    for (int oi = 0; st == CLNN_STATUS_OK && oi < s->norder; oi++) {
-        const gnode *n = &g->nodes[s->order[oi]];
-        const clnn_layer_impl *impl = clnn_layer_find(n->op);
-        for (int k = 0; impl && k < n->ninputs; k++) {
-            int t = n->inputs[k];
-            if (t < 0 || !g->tensors[t].data || (impl->host_inputs >> k & 1) || s->own_mems[t])
-                continue;
-            st = upload(s, dev, g->tensors[t].data, clnn_tensor_bytes(&g->tensors[t]),
-                        &s->own_mems[t], "a constant");
-            if (st != CLNN_STATUS_OK) break;
-        }
-    }
+    memset(p, 0, sizeof *p);
+    p->ndev = (int)ctx->ndevices;
+    clnn_status st = exec_optimized_graph(graph, batch, fuse, &p->g, &p->order, &p->norder);
     if (st != CLNN_STATUS_OK) return st;
-    for (int t = 0; t < g->ntensors; t++) {
-        const plan_tensor *pt = &p->tensors[t];
-        tensor_loc *l = &s->loc[t];
-        const gtensor *x = &g->tensors[t];
-        l->img_stride = (int)(clnn_tensor_count(x) / images_of(x));
-        if (s->own_mems[t]) {
-            l->mem = s->own_mems[t];
-            continue;
-        }
-        int root = pt->root;
-        if (root < 0) continue;
-        if (p->tensors[root].in_concat >= 0) {
-            const plan_tensor *rt = &p->tensors[root];
-            int c = rt->in_concat;
-            l->mem = p->tensors[c].storage >= 0 ? s->storage_mems[p->tensors[c].storage] : NULL;
-            l->off = (int)rt->off;
-            l->img_stride = (int)rt->img_stride;
-        } else if (p->tensors[root].storage >= 0) {
-            l->mem = s->storage_mems[p->tensors[root].storage];
-        } else if (s->own_mems[root]) {
-            l->mem = s->own_mems[root]; /* a view of a graph input */
-        }
-    }
-    return CLNN_STATUS_OK;
-}
-
-static clnn_status prepare_layers(clnn_session *s)
-{
-    clnn_device *dev = &s->ctx->devices[s->device];
-    s->layers = calloc((size_t)(s->norder ? s->norder : 1), sizeof *s->layers);
-    if (!s->layers) return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session layers");
-    for (int oi = 0; oi < s->norder; oi++) {
-        const gnode *n = &s->g->nodes[s->order[oi]];
-        const clnn_layer_impl *impl = clnn_layer_find(n->op);
-        if (!impl) continue; /* views */
-        session_layer *L = &s->layers[s->nlayers];
-        L->node = s->order[oi];
-        L->impl = impl;
-        L->device = s->device;
-        snprintf(L->op_label, sizeof L->op_label, "%s",
-                 n->fused.label[0] ? n->fused.label : clnn_op_name(n->op));
-        clnn_status st = impl->prepare(s->ctx, dev, s->g, n, &L->state);
+    p->calib = calloc((size_t)p->ndev, sizeof *p->calib);
+    p->node = malloc((size_t)p->norder * sizeof *p->node);
+    p->cost = malloc((size_t)p->norder * p->ndev * sizeof *p->cost);
+    p->launch = malloc((size_t)p->norder * p->ndev * sizeof *p->launch);
+    int cap = 4 * p->norder + 4;
+    p->ef = malloc((size_t)cap * sizeof *p->ef);
+    p->et = malloc((size_t)cap * sizeof *p->et);
+    p->eb = malloc((size_t)cap * sizeof *p->eb);
+    if (!p->calib || !p->node || !p->cost || !p->launch || !p->ef || !p->et || !p->eb)
+        return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
+    /* A device that cannot even run the calibration (its kernels fail to build, it runs out
+     * of memory) is left out, with a warning. */
+    for (int d = 0; d < p->ndev; d++) {
+        if (!allowed[d]) continue;
+        st = clnn_device_calibration(ctx, (size_t)d, &p->calib[d]);
         if (st != CLNN_STATUS_OK) {
-            if (L->state && impl->destroy) impl->destroy(L->state);
-            L->state = NULL;
-            return st;
+            clnn_warn("device %d '%s' could not be calibrated and is left out: %s", d,
+                      ctx->devices[d].info.name, clnn_last_error());
+            allowed[d] = false;
+            st = CLNN_STATUS_OK;
         }
-        s->nlayers++;
-        const char *d = impl->describe ? impl->describe(L->state) : "";
-        L->algorithm = strdup(d ? d : "");
-        if (!L->algorithm) return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
     }
+    bool any = false;
+    for (int d = 0; d < p->ndev; d++) any |= allowed[d];
+    if (!any)
+        return clnn_fail(ctx, CLNN_STATUS_NO_DEVICE, "no device of the context could be calibrated "
+                         "to run this graph: %s", clnn_last_error());
+    int *index = malloc((size_t)p->g->nnodes * sizeof *index);
+    if (!index) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
+    for (int oi = 0; oi < p->norder; oi++) {
+        const gnode *n = &p->g->nodes[p->order[oi]];
+        index[p->order[oi]] = -1;
+        if (!clnn_layer_find(n->op)) continue;
+        int i = p->n++;
+        p->node[i] = p->order[oi];
+        index[p->order[oi]] = i;
+        node_work w = clnn_node_work(p->g, n);
+        for (int d = 0; d < p->ndev; d++) {
+            bool ok = allowed[d] && (pin[p->order[oi]] < 0 || pin[p->order[oi]] == d);
+            p->cost[i * p->ndev + d] =
+                ok ? clnn_predict_ms(ctx, (size_t)d, &p->calib[d], p->g, n) : -1.0;
+            p->launch[i * p->ndev + d] = ok ? w.kernels * p->calib[d].launch_us * 1e-3 : 0;
+        }
+        for (int k = 0; k <= n->ninputs && p->ne < cap; k++) {
+            int t = k < n->ninputs ? n->inputs[k] : n->fused.residual;
+            if (t < 0 || p->g->tensors[t].data) continue;
+            int src = producer_layer(p->g, t);
+            if (src < 0 || index[src] < 0) continue;
+            p->ef[p->ne] = index[src];
+            p->et[p->ne] = i;
+            p->eb[p->ne] = (double)clnn_tensor_bytes(&p->g->tensors[t]);
+            p->ne++;
+        }
+    }
+    free(index);
     return CLNN_STATUS_OK;
 }
 
-static clnn_status record_names(clnn_session *s)
+static sched_problem as_sched(const problem *p)
 {
-    const clnn_graph *g = s->g;
+    return (sched_problem){p->n, p->ndev, p->node, p->cost, p->ne, p->ef, p->et, p->eb, p->calib};
+}
+
+/* Images per device for a batch split: greedily to the device whose share would finish
+ * first; returns the predicted time of the slowest share. */
+static double split_batch(const problem *p, int batch, int *share)
+{
+    double *scale = calloc((size_t)p->ndev, sizeof *scale), *fixed = calloc((size_t)p->ndev, sizeof *fixed);
+    for (int d = 0; d < p->ndev; d++) {
+        share[d] = 0;
+        bool ok = true;
+        for (int i = 0; i < p->n; i++) {
+            double c = p->cost[i * p->ndev + d];
+            if (c < 0) ok = false;
+            else {
+                fixed[d] += p->launch[i * p->ndev + d];
+                scale[d] += (c - p->launch[i * p->ndev + d]) / batch;
+            }
+        }
+        if (!ok) scale[d] = -1;
+    }
+    for (int b = 0; b < batch; b++) {
+        int best = -1;
+        double best_t = 0;
+        for (int d = 0; d < p->ndev; d++) {
+            if (scale[d] < 0) continue;
+            double t = fixed[d] + scale[d] * (share[d] + 1);
+            if (best < 0 || t < best_t) best = d, best_t = t;
+        }
+        if (best >= 0) share[best]++;
+    }
+    double worst = 0;
+    for (int d = 0; d < p->ndev; d++)
+        if (share[d] && fixed[d] + scale[d] * share[d] > worst) worst = fixed[d] + scale[d] * share[d];
+    free(scale), free(fixed);
+    return worst;
+}
+
+/* Pipeline: consecutive executed nodes in stages on distinct devices; the period of a stream
+ * is the slowest stage, its inputs' transfers included. Tries every split of two or three
+ * stages over every ordering of devices. */
+static double pipeline_plan(const problem *p, int *stage_dev_of_node)
+{
+    double best = 1e30;
+    int nd = p->ndev, n = p->n;
+    int *cut = malloc((size_t)(n + 1) * sizeof *cut);
+    for (int a = 0; a < nd; a++)
+        for (int b = 0; b < nd; b++) {
+            if (b == a) continue;
+            for (int s1 = 1; s1 < n; s1++) {
+                /* Stage 1: [0, s1) on a, stage 2: [s1, n) on b. */
+                double t[2] = {0, 0};
+                bool ok = true;
+                for (int i = 0; i < n; i++) {
+                    int d = i < s1 ? a : b;
+                    double c = p->cost[i * nd + d];
+                    if (c < 0) ok = false;
+                    t[i < s1 ? 0 : 1] += c;
+                }
+                if (!ok) continue;
+                for (int e = 0; e < p->ne; e++)
+                    if (p->ef[e] < s1 && p->et[e] >= s1)
+                        t[1] += clnn_transfer_ms(&p->calib[a], &p->calib[b], p->eb[e]);
+                double period = t[0] > t[1] ? t[0] : t[1];
+                if (period < best) {
+                    best = period;
+                    for (int i = 0; i < n; i++) cut[i] = i < s1 ? a : b;
+                }
+            }
+        }
+    if (best < 1e30)
+        for (int i = 0; i < n; i++) stage_dev_of_node[p->node[i]] = cut[i];
+    free(cut);
+    return best;
+}
+
+static const char *mode_name(clnn_schedule_mode m)
+{
+    switch (m) {
+    case CLNN_SCHEDULE_SINGLE: return "single";
+    case CLNN_SCHEDULE_LATENCY: return "latency";
+    case CLNN_SCHEDULE_THROUGHPUT: return "throughput";
+    default: return "auto";
+    }
+}
+
+static clnn_schedule_mode resolve_mode(clnn_context *ctx, clnn_schedule_mode m, int batch)
+{
+    if (m == CLNN_SCHEDULE_AUTO) {
+        clnn_env env;
+        clnn_env_read(&env);
+        if (env.schedule) {
+            const char *names[] = {"auto", "single", "latency", "throughput"};
+            bool known = false;
+            for (int i = 0; i < 4; i++)
+                if (!strcasecmp(env.schedule, names[i])) m = (clnn_schedule_mode)i, known = true;
+            if (!known)
+                clnn_warn("CLNN_SCHEDULE='%s' is not auto, single, latency or throughput; using "
+                          "auto", env.schedule);
+        }
+    }
+    if (m == CLNN_SCHEDULE_AUTO)
+        m = ctx->ndevices == 1 ? CLNN_SCHEDULE_SINGLE
+            : batch <= 1       ? CLNN_SCHEDULE_LATENCY
+                               : CLNN_SCHEDULE_THROUGHPUT;
+    return m;
+}
+
+static clnn_status decide(clnn_context *ctx, const clnn_graph *graph, const clnn_session_options *o,
+                          int batch, bool *allowed, const int *pin, bool pinned, choice *c)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = resolve_mode(ctx, o->schedule, batch);
+    int nd = (int)ctx->ndevices;
+    int usable = 0, only = 0;
+    for (int d = 0; d < nd; d++)
+        if (!allowed || allowed[d]) usable++, only = d;
+    if (usable == 0)
+        return clnn_fail(ctx, CLNN_STATUS_NO_DEVICE, "no device of the context can run this graph");
+    for (int i = 0; pinned && allowed && i < graph->nnodes; i++)
+        if (pin[i] >= 0 && !allowed[pin[i]])
+            return clnn_fail(ctx, CLNN_STATUS_OUT_OF_DEVICE_MEMORY,
+                             "layer '%s' is pinned to device %d, which cannot hold the session",
+                             graph->nodes[i].name, pin[i]);
+    problem p;
+    clnn_status st = CLNN_STATUS_OK;
+    if (usable == 1 && !pinned) {
+        /* Nothing to decide: no calibration needed. */
+        c->kind = 0;
+        c->single_device = only;
+        c->node_device = NULL;
+        snprintf(c->text, sizeof c->text, "%s: every layer on device %d '%s'", mode_name(c->mode),
+                 only, ctx->devices[only].info.name);
+        return CLNN_STATUS_OK;
+    }
+    st = build_problem(ctx, graph, batch, !o->disable_fusion, allowed, pin, &p);
+    if (st != CLNN_STATUS_OK) {
+        free_problem(&p);
+        return st;
+    }
+    sched_problem sp = as_sched(&p);
+    c->node_device = malloc((size_t)p.g->nnodes * sizeof *c->node_device);
+    c->share = calloc((size_t)nd, sizeof *c->share);
+    int *heft_dev = malloc((size_t)(p.n ? p.n : 1) * sizeof *heft_dev);
+    int *heft_order = malloc((size_t)(p.n ? p.n : 1) * sizeof *heft_order);
+    if (!c->node_device || !c->share || !heft_dev || !heft_order) {
+        free(heft_dev), free(heft_order), free_problem(&p);
+        return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
+    }
+    /* The best single device (pinned layers stay pinned). */
+    c->single_ms = 1e30;
+    for (int d = 0; d < nd; d++) {
+        if (allowed && !allowed[d]) continue;
+        double t = 0;
+        for (int i = 0; i < p.n; i++) {
+            double cost = p.cost[i * nd + d];
+            t += cost >= 0 ? cost : p.cost[i * nd + pin[p.node[i]]];
+        }
+        if (t < c->single_ms) c->single_ms = t, c->single_device = d;
+    }
+    for (int i = 0; i < p.g->nnodes; i++) c->node_device[i] = pin[i] >= 0 ? pin[i] : c->single_device;
+    c->predicted = c->single_ms;
+    snprintf(c->text, sizeof c->text, "%s: every layer%s on device %d '%s', predicted %.2f ms",
+             mode_name(c->mode), pinned ? " not pinned" : "", c->single_device,
+             ctx->devices[c->single_device].info.name, c->single_ms);
+
+    clnn_env env;
+    clnn_env_read(&env);
+    const char *force = env.force_plan ? env.force_plan : "";
+    if (c->mode == CLNN_SCHEDULE_LATENCY) {
+        double makespan;
+        clnn_heft(&sp, heft_dev, heft_order, &makespan);
+        if (makespan <= GAIN_NEEDED * c->single_ms || pinned || !strcmp(force, "heft")) {
+            for (int i = 0; i < p.n; i++) c->node_device[p.node[i]] = heft_dev[i];
+            int used[16] = {0};
+            for (int i = 0; i < p.n; i++)
+                if (heft_dev[i] < 16) used[heft_dev[i]]++;
+            int len = snprintf(c->text, sizeof c->text,
+                               "latency: HEFT over %d layers, predicted %.2f ms (best single "
+                               "device %.2f ms); layers per device:",
+                               p.n, makespan, c->single_ms);
+            for (int d = 0; d < nd && d < 16 && len < (int)sizeof c->text; d++)
+                len += snprintf(c->text + len, sizeof c->text - (size_t)len, " %d:%d", d, used[d]);
+            c->predicted = makespan;
+        } else {
+            size_t l = strlen(c->text);
+            snprintf(c->text + l, sizeof c->text - l,
+                     " (HEFT predicted %.2f ms: not worth the transfers)", makespan);
+        }
+    } else if (c->mode == CLNN_SCHEDULE_THROUGHPUT && !pinned && batch > 1) {
+        double split = split_batch(&p, batch, c->share);
+        int *pipe = malloc((size_t)p.g->nnodes * sizeof *pipe);
+        double period = pipe ? pipeline_plan(&p, pipe) : 1e30;
+        bool force_split = !strcmp(force, "split"), force_pipe = !strcmp(force, "pipeline");
+        if (force_split) { /* the test hook splits evenly, so every device takes part */
+            int ok = 0;
+            for (int d = 0; d < nd; d++) ok += allowed[d];
+            for (int d = 0, k = 0; d < nd; d++)
+                c->share[d] = allowed[d] ? batch / ok + (k++ < batch % ok) : 0;
+        }
+        if (force_pipe && period >= 1e30) force_pipe = false; /* a one-layer graph */
+        if (force_split ||
+            (!force_pipe && split <= GAIN_NEEDED * c->single_ms && split <= period)) {
+            c->kind = 1;
+            c->predicted = split;
+            int len = snprintf(c->text, sizeof c->text,
+                               "throughput: batch split, predicted %.2f ms per batch of %d (best "
+                               "single device %.2f ms); images per device:",
+                               split, batch, c->single_ms);
+            for (int d = 0; d < nd && len < (int)sizeof c->text; d++)
+                if (c->share[d])
+                    len += snprintf(c->text + len, sizeof c->text - (size_t)len, " %d:%d", d,
+                                    c->share[d]);
+        } else if (force_pipe || period <= GAIN_NEEDED * c->single_ms) {
+            c->kind = 2;
+            c->predicted = period;
+            memcpy(c->node_device, pipe, (size_t)p.g->nnodes * sizeof *pipe);
+            int first = pipe[p.node[0]], cut = 0;
+            while (cut < p.n && pipe[p.node[cut]] == first) cut++;
+            snprintf(c->text, sizeof c->text,
+                     "throughput: pipeline, layers 0-%d on device %d, %d-%d on device %d, "
+                     "predicted %.2f ms per batch in a stream (best single device %.2f ms)",
+                     cut - 1, first, cut, p.n - 1, pipe[p.node[p.n - 1]], period, c->single_ms);
+        } else {
+            size_t l = strlen(c->text);
+            snprintf(c->text + l, sizeof c->text - l,
+                     " (batch split predicted %.2f ms, pipeline %.2f ms: not worth it)", split,
+                     period);
+        }
+        free(pipe);
+    }
+    free(heft_dev), free(heft_order);
+    free_problem(&p);
+    return CLNN_STATUS_OK;
+}
+
+/* ---- session creation -------------------------------------------------------------------- */
+
+/* Names from the graph as given (passes may rewire an output to another tensor), tensors
+ * and shapes from the optimized graph g. */
+static clnn_status record_names(clnn_session *s, const clnn_graph *given, const clnn_graph *g)
+{
     s->nin = g->ninputs;
     s->nout = g->noutputs;
-    s->in_names = calloc((size_t)s->nin, sizeof *s->in_names);
-    s->out_names = calloc((size_t)s->nout, sizeof *s->out_names);
-    s->in_tensor = malloc((size_t)s->nin * sizeof *s->in_tensor);
-    s->out_tensor = malloc((size_t)s->nout * sizeof *s->out_tensor);
-    if (!s->in_names || !s->out_names || !s->in_tensor || !s->out_tensor)
+    s->in_names = calloc((size_t)s->nin + 1, sizeof *s->in_names);
+    s->out_names = calloc((size_t)s->nout + 1, sizeof *s->out_names);
+    s->in_tensor = malloc(((size_t)s->nin + 1) * sizeof *s->in_tensor);
+    s->out_tensor = malloc(((size_t)s->nout + 1) * sizeof *s->out_tensor);
+    s->in_dims = calloc((size_t)s->nin + 1, sizeof *s->in_dims);
+    s->out_dims = calloc((size_t)s->nout + 1, sizeof *s->out_dims);
+    if (!s->in_names || !s->out_names || !s->in_tensor || !s->out_tensor || !s->in_dims ||
+        !s->out_dims)
         return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
     for (int i = 0; i < s->nin; i++) {
-        s->in_tensor[i] = g->inputs[i];
-        if (!(s->in_names[i] = strdup(g->tensors[g->inputs[i]].name)))
+        if (!(s->in_names[i] = strdup(given->tensors[given->inputs[i]].name)))
             return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
+        memcpy(s->in_dims[i], g->tensors[g->inputs[i]].dims, sizeof s->in_dims[i]);
     }
-    for (int i = 0; i < s->nout; i++)
-        if (!(s->out_names[i] = strdup(g->tensors[g->outputs[i]].name)))
+    for (int i = 0; i < s->nout; i++) {
+        if (!(s->out_names[i] = strdup(given->tensors[given->outputs[i]].name)))
             return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
+        memcpy(s->out_dims[i], g->tensors[g->outputs[i]].dims, sizeof s->out_dims[i]);
+    }
     return CLNN_STATUS_OK;
+}
+
+/* Pinned node names -> device per node of the optimized graph (-1: free). */
+static clnn_status resolve_pins(clnn_session *s, const clnn_graph *graph,
+                                const clnn_session_options *o, int **pin, bool *any)
+{
+    clnn_graph *g;
+    int *order, n;
+    *any = false;
+    clnn_status st = exec_optimized_graph(graph, s->batch, !o->disable_fusion, &g, &order, &n);
+    if (st != CLNN_STATUS_OK) return st;
+    *pin = malloc((size_t)(g->nnodes ? g->nnodes : 1) * sizeof **pin);
+    if (!*pin) st = clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "pins");
+    for (int i = 0; st == CLNN_STATUS_OK && i < g->nnodes; i++) (*pin)[i] = -1;
+    for (size_t k = 0; st == CLNN_STATUS_OK && k < o->npins; k++) {
+        const char *name = o->pin_nodes ? o->pin_nodes[k] : NULL;
+        size_t d = o->pin_devices ? o->pin_devices[k] : (size_t)-1;
+        if (!name || d >= s->ctx->ndevices) {
+            st = clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT,
+                           "pin %zu: a node name and a device index below %zu are needed", k,
+                           s->ctx->ndevices);
+            break;
+        }
+        int found = -1;
+        for (int i = 0; i < g->nnodes; i++)
+            if (!g->nodes[i].removed && !strcmp(g->nodes[i].name, name) &&
+                clnn_layer_find(g->nodes[i].op))
+                found = i;
+        if (found < 0) {
+            st = clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT,
+                           "pin: no executed layer is named '%s' (fused nodes take the name of "
+                           "the Conv or Gemm they joined; see clnn-run --verbose)",
+                           name);
+            break;
+        }
+        (*pin)[found] = (int)d;
+        *any = true;
+    }
+    free(order);
+    clnn_graph_destroy(g);
+    return st;
+}
+
+static clnn_status make_instances(clnn_session *s, const clnn_graph *graph,
+                                  const clnn_session_options *o, const choice *c,
+                                  const bool *allowed, int *oom_device)
+{
+    int nd = (int)s->ctx->ndevices;
+    exec_spec spec = {.batch = s->batch, .fuse = !o->disable_fusion,
+                      .profiling = o->enable_profiling, .node_device = c->node_device,
+                      .device = c->single_device};
+    int want = c->kind == 1 ? nd : c->kind == 2 ? 2 : 1;
+    s->inst = calloc((size_t)want, sizeof *s->inst);
+    s->offset = calloc((size_t)want, sizeof *s->offset);
+    if (!s->inst || !s->offset) return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
+    int images = 0;
+    for (int k = 0; k < want; k++) {
+        exec_spec sp = spec;
+        if (c->kind == 1) {
+            if (!c->share[k]) continue;
+            sp.batch = c->share[k];
+            sp.node_device = NULL;
+            sp.device = k;
+        }
+        clnn_status st = exec_create(s->ctx, graph, &sp, allowed, &s->inst[s->ninst], oom_device);
+        if (st != CLNN_STATUS_OK) return st;
+        s->offset[s->ninst++] = images;
+        if (c->kind == 1) images += c->share[k];
+    }
+    s->pipeline = c->kind == 2;
+    return CLNN_STATUS_OK;
+}
+
+static void drop_instances(clnn_session *s)
+{
+    for (int i = 0; i < s->ninst; i++) exec_destroy(s->inst[i]);
+    free(s->inst);
+    free(s->offset);
+    s->inst = NULL;
+    s->offset = NULL;
+    s->ninst = 0;
 }
 
 clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
@@ -167,37 +502,62 @@ clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
     if (!ctx || !graph)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "clnn_session_create: the context and graph must not be NULL");
-    clnn_session_options opt;
-    memset(&opt, 0, sizeof opt);
-    if (options) opt = *options;
-    if (opt.batch > (1 << 20))
-        return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT, "batch %d is too large", opt.batch);
+    clnn_session_options o;
+    memset(&o, 0, sizeof o);
+    if (options) o = *options;
+    if (o.batch > (1 << 20))
+        return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT, "batch %d is too large", o.batch);
+    if ((unsigned)o.schedule > CLNN_SCHEDULE_THROUGHPUT)
+        return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT, "unknown schedule mode %d", (int)o.schedule);
     clnn_session *s = calloc(1, sizeof *s);
     if (!s) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "clnn_session_create");
     s->ctx = ctx;
-    s->profiling = opt.enable_profiling;
-    s->device = 0;
-    clnn_status st = clnn_graph_clone(graph, &s->g);
-    if (st == CLNN_STATUS_OK) st = record_names(s);
-    if (st == CLNN_STATUS_OK) st = clnn_graph_infer(s->g, opt.batch, &s->order, &s->norder);
-    if (st == CLNN_STATUS_OK) st = clnn_graph_optimize(s->g, !opt.disable_fusion);
+    /* The batch: the option, else what the graph declares. */
+    clnn_graph *g0 = NULL;
+    int *order = NULL, norder = 0;
+    clnn_status st = exec_optimized_graph(graph, o.batch, !o.disable_fusion, &g0, &order, &norder);
     if (st == CLNN_STATUS_OK) {
-        free(s->order);
-        s->order = NULL;
-        st = clnn_graph_infer(s->g, opt.batch, &s->order, &s->norder);
+        s->batch = (int)g0->tensors[g0->inputs[0]].dims[0];
+        st = record_names(s, graph, g0);
+        for (int i = 0; st == CLNN_STATUS_OK && i < s->nin; i++) s->in_tensor[i] = g0->inputs[i];
+        for (int i = 0; st == CLNN_STATUS_OK && i < s->nout; i++) s->out_tensor[i] = g0->outputs[i];
     }
-    for (int i = 0; st == CLNN_STATUS_OK && i < s->nout; i++) s->out_tensor[i] = s->g->outputs[i];
-    if (st == CLNN_STATUS_OK) {
-        cl_uint align_bits = 1024;
-        clGetDeviceInfo(ctx->devices[s->device].id, CL_DEVICE_MEM_BASE_ADDR_ALIGN,
-                        sizeof align_bits, &align_bits, NULL);
-        size_t align = align_bits / 8 > 256 ? align_bits / 8 : 256;
-        st = clnn_plan_build(s->g, s->order, s->norder, align, strided_op, &s->plan);
+    free(order);
+    clnn_graph_destroy(g0);
+    int *pin = NULL;
+    bool pinned = false;
+    if (st == CLNN_STATUS_OK) st = resolve_pins(s, graph, &o, &pin, &pinned);
+    bool *allowed = calloc(ctx->ndevices, sizeof *allowed);
+    if (st == CLNN_STATUS_OK && !allowed)
+        st = clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
+    for (size_t d = 0; allowed && d < ctx->ndevices; d++) allowed[d] = true;
+    /* Decide, build; a device that cannot hold its activations is left out and the schedule
+     * decided again. */
+    while (st == CLNN_STATUS_OK) {
+        choice c;
+        st = decide(ctx, graph, &o, s->batch, allowed, pin, pinned, &c);
+        if (st != CLNN_STATUS_OK) break;
+        s->mode = c.mode;
+        snprintf(s->schedule, sizeof s->schedule, "%s", c.text);
+        int oom = -1;
+        st = make_instances(s, graph, &o, &c, allowed, &oom);
+        free(c.node_device);
+        free(c.share);
+        if (st == CLNN_STATUS_OUT_OF_DEVICE_MEMORY && oom >= 0 && allowed[oom]) {
+            clnn_warn("device %d '%s' cannot hold the session's activations (%s); scheduling "
+                      "without it",
+                      oom, ctx->devices[oom].info.name, clnn_last_error());
+            drop_instances(s);
+            allowed[oom] = false;
+            st = CLNN_STATUS_OK;
+            continue;
+        }
+        break;
     }
-    if (st == CLNN_STATUS_OK) st = allocate(s);
-    if (st == CLNN_STATUS_OK) st = prepare_layers(s);
+    free(pin);
+    free(allowed);
     if (st != CLNN_STATUS_OK) {
-        if (ctx) clnn_fail(ctx, st, "%s", clnn_last_error());
+        clnn_fail(ctx, st, "%s", clnn_last_error());
         clnn_session_destroy(s);
         return st;
     }
@@ -208,57 +568,46 @@ clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
 void clnn_session_destroy(clnn_session *s)
 {
     if (!s) return;
-    for (int i = 0; i < s->nlayers; i++) {
-        session_layer *L = &s->layers[i];
-        if (L->state && L->impl->destroy) L->impl->destroy(L->state);
-        if (L->event) clReleaseEvent(L->event);
-        if (L->start) clReleaseEvent(L->start);
-        free(L->algorithm);
-    }
-    free(s->layers);
-    if (s->storage_mems)
-        for (int i = 0; i < s->plan.nstorages; i++)
-            if (s->storage_mems[i]) clReleaseMemObject(s->storage_mems[i]);
-    if (s->own_mems && s->g)
-        for (int t = 0; t < s->g->ntensors; t++)
-            if (s->own_mems[t]) clReleaseMemObject(s->own_mems[t]);
-    if (s->arena) clReleaseMemObject(s->arena);
-    free(s->storage_mems);
-    free(s->own_mems);
-    free(s->loc);
+    drop_instances(s);
     for (int i = 0; i < s->nin && s->in_names; i++) free(s->in_names[i]);
     for (int i = 0; i < s->nout && s->out_names; i++) free(s->out_names[i]);
-    free(s->in_names);
-    free(s->out_names);
-    free(s->in_tensor);
-    free(s->out_tensor);
-    clnn_plan_free(&s->plan);
-    free(s->order);
-    clnn_graph_destroy(s->g);
+    free(s->in_names), free(s->out_names), free(s->in_tensor), free(s->out_tensor);
+    free(s->in_dims), free(s->out_dims);
     free(s);
 }
 
-/* Finds a graph input (is_input) or output by name; NULL name: the first one. */
+/* ---- inputs, outputs, runs ----------------------------------------------------------------- */
+
 static int find_io(const clnn_session *s, const char *name, bool input)
 {
     int n = input ? s->nin : s->nout;
     char **names = input ? s->in_names : s->out_names;
-    int *tensors = input ? s->in_tensor : s->out_tensor;
     for (int i = 0; i < n; i++)
-        if (!name || strcmp(names[i], name) == 0) return tensors[i];
+        if (!name || !strcmp(names[i], name)) return i;
     return -1;
+}
+
+/* The tensor as the whole session sees it (instance 0's shape with the full batch). */
+static const gtensor *io_tensor(const clnn_session *s, int t) { return &s->inst[0]->g->tensors[t]; }
+
+static size_t full_count(const clnn_session *s, int t)
+{
+    const gtensor *x = io_tensor(s, t);
+    size_t per = clnn_tensor_count(x) / (size_t)(x->dims[0] > 0 ? x->dims[0] : 1);
+    return s->ninst > 1 && !s->pipeline ? per * (size_t)s->batch : clnn_tensor_count(x);
 }
 
 static clnn_status io_shape(const clnn_session *s, const char *name, bool input,
                             const int64_t **dims, size_t *ndim)
 {
     if (!s || !dims || !ndim) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "NULL argument");
-    int t = find_io(s, name, input);
-    if (t < 0)
+    int i = find_io(s, name, input);
+    if (i < 0)
         return clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT, "the graph has no %s named '%s'",
                          input ? "input" : "output", name ? name : "");
-    *dims = s->g->tensors[t].dims;
-    *ndim = (size_t)s->g->tensors[t].ndim;
+    int t = input ? s->in_tensor[i] : s->out_tensor[i];
+    *dims = input ? s->in_dims[i] : s->out_dims[i];
+    *ndim = (size_t)io_tensor(s, t)->ndim;
     return CLNN_STATUS_OK;
 }
 
@@ -274,206 +623,195 @@ clnn_status clnn_session_output_shape(const clnn_session *s, const char *name,
     return io_shape(s, name, false, dims, ndim);
 }
 
-clnn_status clnn_session_set_input(clnn_session *s, const char *name, const float *data,
-                                   size_t count)
+/* Writes input i to every instance (its share of the images), blocking or not. */
+static clnn_status write_input(clnn_session *s, int i, const float *data, int only, bool blocking)
 {
-    if (!s || !data) return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
-                                      "clnn_session_set_input: NULL argument");
-    int t = find_io(s, name, true);
-    if (t < 0)
-        return clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT, "the graph has no input named '%s'",
-                         name ? name : "");
-    const gtensor *x = &s->g->tensors[t];
-    if (count != clnn_tensor_count(x)) {
-        char b[128];
-        return clnn_fail(s->ctx, CLNN_STATUS_SHAPE_MISMATCH,
-                         "input '%s' takes %zu floats (shape %s) but %zu were given", x->name,
-                         clnn_tensor_count(x), clnn_shape_str(x->dims, x->ndim, b, sizeof b),
-                         count);
+    int t = s->in_tensor[i];
+    const gtensor *x = io_tensor(s, t);
+    size_t per = clnn_tensor_count(x) / (size_t)(x->dims[0] > 0 ? x->dims[0] : 1);
+    for (int k = 0; k < s->ninst; k++) {
+        if (only >= 0 && k != only) continue;
+        const float *part = s->pipeline ? data : data + (size_t)s->offset[k] * per;
+        clnn_status st = exec_write_input(s->inst[k], t, part, blocking);
+        if (st != CLNN_STATUS_OK) return st;
     }
-    clnn_device *dev = &s->ctx->devices[s->device];
-    cl_int err = clEnqueueWriteBuffer(dev->queue, s->own_mems[t], CL_TRUE, 0,
-                                      count * sizeof(float), data, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return clnn_fail_cl(s->ctx, err, "writing input '%s'", x->name);
     return CLNN_STATUS_OK;
 }
 
-/* The io of layer L. */
-static void layer_io_of(const clnn_session *s, const session_layer *L, layer_io *io)
+clnn_status clnn_session_set_input(clnn_session *s, const char *name, const float *data,
+                                   size_t count)
 {
-    const gnode *n = &s->g->nodes[L->node];
-    memset(io, 0, sizeof *io);
-    for (int k = 0; k < n->ninputs; k++) {
-        int t = n->inputs[k];
-        if (t < 0 || (L->impl->host_inputs >> k & 1)) continue;
-        /* A concat input written in place is skipped by the concat layer. */
-        if (n->op == OP_CONCAT && s->plan.tensors[t].in_concat == n->outputs[0]) continue;
-        io->in[k] = s->loc[t].mem;
+    if (!s || !data)
+        return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_session_set_input: NULL argument");
+    int i = find_io(s, name, true);
+    if (i < 0)
+        return clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT, "the graph has no input named '%s'",
+                         name ? name : "");
+    size_t want = full_count(s, s->in_tensor[i]);
+    if (count != want) {
+        const int64_t *d;
+        size_t nd;
+        char b[128];
+        io_shape(s, s->in_names[i], true, &d, &nd);
+        return clnn_fail(s->ctx, CLNN_STATUS_SHAPE_MISMATCH,
+                         "input '%s' takes %zu floats (shape %s) but %zu were given", s->in_names[i],
+                         want, clnn_shape_str(d, (int)nd, b, sizeof b), count);
     }
-    if (n->fused.residual >= 0) io->residual = s->loc[n->fused.residual].mem;
-    const tensor_loc *o = &s->loc[n->outputs[0]];
-    io->out = o->mem;
-    io->out_off = o->off;
-    io->out_img_stride = o->img_stride;
+    return write_input(s, i, data, s->pipeline ? 0 : -1, true);
+}
+
+static clnn_status run_instances(clnn_session *s, int only)
+{
+    clnn_status st = CLNN_STATUS_OK;
+    for (int k = 0; k < s->ninst && st == CLNN_STATUS_OK; k++)
+        if (only < 0 || k == only) st = exec_enqueue(s->inst[k]);
+    for (int k = 0; k < s->ninst; k++)
+        if (only < 0 || k == only) {
+            clnn_status w = exec_wait(s->inst[k]);
+            if (st == CLNN_STATUS_OK) st = w;
+            if (st == CLNN_STATUS_OK && s->inst[k]->profiling) exec_collect_profile(s->inst[k]);
+        }
+    return st;
 }
 
 clnn_status clnn_session_run(clnn_session *s)
 {
     if (!s) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "clnn_session_run: NULL");
-    clnn_device *dev = &s->ctx->devices[s->device];
-    for (int i = 0; i < s->nlayers; i++) {
-        session_layer *L = &s->layers[i];
-        layer_io io;
-        layer_io_of(s, L, &io);
-        if (L->event) clReleaseEvent(L->event);
-        if (L->start) clReleaseEvent(L->start);
-        L->event = L->start = NULL;
-        /* A layer may be several kernels: a marker before it times them all. */
-        if (s->profiling && clEnqueueMarkerWithWaitList(dev->queue, 0, NULL, &L->start) != CL_SUCCESS)
-            L->start = NULL;
-        clnn_status st = L->impl->enqueue(L->state, dev->queue, &io, 0, NULL,
-                                          s->profiling ? &L->event : NULL);
-        if (st != CLNN_STATUS_OK) {
-            clFinish(dev->queue);
-            return clnn_fail(s->ctx, st, "running node '%s' (%s): %s",
-                             s->g->nodes[L->node].name, L->op_label, clnn_last_error());
-        }
-    }
-    cl_int err = clFinish(dev->queue);
-    if (err != CL_SUCCESS) return clnn_fail_cl(s->ctx, err, "waiting for the session's run");
-    if (s->profiling)
-        for (int i = 0; i < s->nlayers; i++) {
-            session_layer *L = &s->layers[i];
-            cl_ulong t0 = 0, t1 = 0;
-            cl_event first = L->start ? L->start : L->event;
-            cl_profiling_info from = L->start ? CL_PROFILING_COMMAND_END : CL_PROFILING_COMMAND_START;
-            if (L->event && clGetEventProfilingInfo(first, from, sizeof t0, &t0, NULL) == CL_SUCCESS &&
-                clGetEventProfilingInfo(L->event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) ==
-                    CL_SUCCESS)
-                L->ms = (double)(t1 - t0) * 1e-6;
-        }
+    clnn_status st = run_instances(s, s->pipeline ? 0 : -1);
+    if (st != CLNN_STATUS_OK) return clnn_fail(s->ctx, st, "%s", clnn_last_error());
     return CLNN_STATUS_OK;
 }
 
-/* Reads tensor t (dense) from the device into host memory. */
-static clnn_status read_tensor(clnn_session *s, int t, float *data)
+static clnn_status read_output(clnn_session *s, int i, float *data, int only)
 {
-    const gtensor *x = &s->g->tensors[t];
-    size_t count = clnn_tensor_count(x);
-    if (x->data) {
-        memcpy(data, x->data, count * sizeof(float));
-        return CLNN_STATUS_OK;
+    int t = s->out_tensor[i];
+    const gtensor *x = io_tensor(s, t);
+    size_t per = clnn_tensor_count(x) / (size_t)(x->dims[0] > 0 ? x->dims[0] : 1);
+    for (int k = 0; k < s->ninst; k++) {
+        if (only >= 0 && k != only) continue;
+        float *part = s->pipeline ? data : data + (size_t)s->offset[k] * per;
+        clnn_status st = exec_read_tensor(s->inst[k], t, part);
+        if (st != CLNN_STATUS_OK) return st;
     }
-    const tensor_loc *l = &s->loc[t];
-    if (!l->mem) return clnn_fail(s->ctx, CLNN_STATUS_INTERNAL, "tensor '%s' has no buffer", x->name);
-    clnn_device *dev = &s->ctx->devices[s->device];
-    size_t images = images_of(x), per = count / images;
-    cl_int err = CL_SUCCESS;
-    if ((size_t)l->img_stride == per && l->off == 0) {
-        err = clEnqueueReadBuffer(dev->queue, l->mem, CL_TRUE, 0, count * sizeof(float), data, 0,
-                                  NULL, NULL);
-    } else {
-        for (size_t i = 0; i < images && err == CL_SUCCESS; i++)
-            err = clEnqueueReadBuffer(dev->queue, l->mem, CL_TRUE,
-                                      ((size_t)l->off + i * (size_t)l->img_stride) * sizeof(float),
-                                      per * sizeof(float), data + i * per, 0, NULL, NULL);
-    }
-    if (err != CL_SUCCESS) return clnn_fail_cl(s->ctx, err, "reading tensor '%s'", x->name);
     return CLNN_STATUS_OK;
 }
 
 clnn_status clnn_session_get_output(clnn_session *s, const char *name, float *data,
                                     size_t count)
 {
-    if (!s || !data) return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
-                                      "clnn_session_get_output: NULL argument");
-    int t = find_io(s, name, false);
-    if (t < 0)
+    if (!s || !data)
+        return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_session_get_output: NULL argument");
+    int i = find_io(s, name, false);
+    if (i < 0)
         return clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "the graph has no output named '%s'", name ? name : "");
-    const gtensor *x = &s->g->tensors[t];
-    if (count != clnn_tensor_count(x))
+    size_t want = full_count(s, s->out_tensor[i]);
+    if (count != want)
         return clnn_fail(s->ctx, CLNN_STATUS_SHAPE_MISMATCH,
-                         "output '%s' has %zu floats but the buffer holds %zu", name ? name : x->name,
-                         clnn_tensor_count(x), count);
-    return read_tensor(s, t, data);
+                         "output '%s' has %zu floats but the buffer holds %zu", s->out_names[i],
+                         want, count);
+    return read_output(s, i, data, s->pipeline ? 0 : -1);
 }
 
-size_t clnn_session_layer_count(const clnn_session *s) { return s ? (size_t)s->nlayers : 0; }
-
-clnn_status clnn_session_layer(const clnn_session *s, size_t i, clnn_layer_info *info)
+clnn_status clnn_session_run_stream(clnn_session *s, size_t nbatches, const float *inputs,
+                                    float *outputs)
 {
-    if (!s || !info || i >= (size_t)s->nlayers)
+    if (!s || (nbatches && (!inputs || !outputs)))
         return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
-                         "clnn_session_layer: bad argument");
-    const session_layer *L = &s->layers[i];
-    info->name = s->g->nodes[L->node].name;
-    info->op = L->op_label;
-    info->algorithm = L->algorithm ? L->algorithm : "";
-    info->device = L->device;
-    info->ms = L->ms;
-    info->max_error = L->max_error;
+                         "clnn_session_run_stream: NULL argument");
+    size_t in_n = full_count(s, s->in_tensor[0]), out_n = full_count(s, s->out_tensor[0]);
+    clnn_status st = CLNN_STATUS_OK;
+    if (!s->pipeline) {
+        for (size_t b = 0; b < nbatches && st == CLNN_STATUS_OK; b++) {
+            st = write_input(s, 0, inputs + b * in_n, -1, true);
+            if (st == CLNN_STATUS_OK) st = run_instances(s, -1);
+            if (st == CLNN_STATUS_OK) st = read_output(s, 0, outputs + b * out_n, -1);
+        }
+        return st;
+    }
+    /* Two instances alternate: while one runs batch b's first stage, the other finishes batch
+     * b-1's second stage on the other device. */
+    for (size_t b = 0; b < nbatches + 2 && st == CLNN_STATUS_OK; b++) {
+        int k = (int)(b % 2);
+        if (b >= 2) { /* instance k last ran batch b-2: collect it */
+            st = exec_wait(s->inst[k]);
+            if (st == CLNN_STATUS_OK) st = read_output(s, 0, outputs + (b - 2) * out_n, k);
+        }
+        if (st == CLNN_STATUS_OK && b < nbatches) {
+            st = write_input(s, 0, inputs + b * in_n, k, false);
+            if (st == CLNN_STATUS_OK) st = exec_enqueue(s->inst[k]);
+        }
+    }
+    if (st != CLNN_STATUS_OK) {
+        for (int k = 0; k < s->ninst; k++) exec_wait(s->inst[k]);
+        return clnn_fail(s->ctx, st, "%s", clnn_last_error());
+    }
     return CLNN_STATUS_OK;
 }
 
-void clnn_session_memory(const clnn_session *s, size_t *planned, size_t *naive)
+/* ---- introspection ----------------------------------------------------------------------- */
+
+size_t clnn_session_layer_count(const clnn_session *s)
 {
-    if (planned) *planned = s ? s->plan.arena_bytes : 0;
-    if (naive) *naive = s ? s->plan.naive_bytes : 0;
+    return s && s->ninst ? (size_t)s->inst[0]->nlayers : 0;
 }
 
-/* Verification: every layer's inputs as the device computed them, the layer's C reference on
- * the host, and the error of the device output against it, relative to the output's scale. */
+clnn_status clnn_session_layer(const clnn_session *s, size_t i, clnn_layer_info *info)
+{
+    if (!s || !info || i >= clnn_session_layer_count(s))
+        return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_session_layer: bad argument");
+    const exec_instance *x = s->inst[0];
+    const exec_layer *L = &x->layers[i];
+    info->name = x->g->nodes[L->node].name;
+    info->op = L->op_label;
+    info->algorithm = L->algorithm ? L->algorithm : "";
+    info->device = (size_t)L->device;
+    info->ms = L->ms;
+    info->max_error = L->max_error;
+    info->predicted_ms = 0;
+    clnn_calib c;
+    if (s->ctx->devices[L->device].calibrated &&
+        clnn_device_calibration(s->ctx, (size_t)L->device, &c) == CLNN_STATUS_OK)
+        info->predicted_ms = clnn_predict_ms(s->ctx, (size_t)L->device, &c, x->g,
+                                             &x->g->nodes[L->node]);
+    return CLNN_STATUS_OK;
+}
+
+const char *clnn_session_schedule(const clnn_session *s) { return s ? s->schedule : ""; }
+
+void clnn_session_memory(const clnn_session *s, size_t *planned, size_t *naive)
+{
+    size_t p = 0, n = 0;
+    for (int k = 0; s && k < s->ninst; k++)
+        for (size_t d = 0; d < s->ctx->ndevices; d++) {
+            p += s->inst[k]->dev[d].arena_bytes;
+            n += s->inst[k]->dev[d].naive_bytes;
+        }
+    if (planned) *planned = p;
+    if (naive) *naive = n;
+}
+
 clnn_status clnn_session_verify(clnn_session *s)
 {
     if (!s) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "clnn_session_verify: NULL");
-    clnn_status st = clnn_session_run(s);
-    if (st != CLNN_STATUS_OK) return st;
-    /* With the arena shared between tensors, intermediate values are overwritten during a
-     * run: replay layer by layer and check each right after it ran. */
-    clnn_device *dev = &s->ctx->devices[s->device];
-    for (int i = 0; i < s->nlayers && st == CLNN_STATUS_OK; i++) {
-        session_layer *L = &s->layers[i];
-        const gnode *n = &s->g->nodes[L->node];
-        float *in[CLNN_MAX_NODE_INPUTS] = {0}, *res = NULL, *want = NULL, *got = NULL;
-        for (int k = 0; k < n->ninputs && st == CLNN_STATUS_OK; k++) {
-            if (n->inputs[k] < 0) continue;
-            in[k] = malloc(clnn_tensor_bytes(&s->g->tensors[n->inputs[k]]));
-            st = in[k] ? read_tensor(s, n->inputs[k], in[k])
-                       : clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "verify");
-        }
-        if (st == CLNN_STATUS_OK && n->fused.residual >= 0) {
-            res = malloc(clnn_tensor_bytes(&s->g->tensors[n->fused.residual]));
-            st = res ? read_tensor(s, n->fused.residual, res)
-                     : clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "verify");
-        }
-        const gtensor *o = &s->g->tensors[n->outputs[0]];
-        size_t count = clnn_tensor_count(o);
-        if (st == CLNN_STATUS_OK) {
-            want = malloc(count * sizeof *want);
-            got = malloc(count * sizeof *got);
-            if (!want || !got) st = clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "verify");
-        }
-        if (st == CLNN_STATUS_OK) {
-            layer_io io;
-            layer_io_of(s, L, &io);
-            st = L->impl->enqueue(L->state, dev->queue, &io, 0, NULL, NULL);
-            if (st == CLNN_STATUS_OK) clFinish(dev->queue);
-        }
-        if (st == CLNN_STATUS_OK) st = read_tensor(s, n->outputs[0], got);
-        if (st == CLNN_STATUS_OK)
-            st = L->impl->reference(s->g, n, (const float *const *)in, res, want);
-        if (st == CLNN_STATUS_OK) {
-            double scale = 1.0, err = 0.0;
-            for (size_t j = 0; j < count; j++) scale = fmax(scale, fabs(want[j]));
-            for (size_t j = 0; j < count; j++) {
-                double e = fabs((double)got[j] - want[j]);
-                if (!(e <= err)) err = isnan(e) ? INFINITY : e; /* NaN counts as infinite */
-            }
-            L->max_error = err / scale;
-        }
-        for (int k = 0; k < CLNN_MAX_NODE_INPUTS; k++) free(in[k]);
-        free(res), free(want), free(got);
+    for (int k = 0; k < s->ninst; k++) {
+        clnn_status st = exec_verify(s->inst[k]);
+        if (st != CLNN_STATUS_OK) return st;
     }
-    return st;
+    return CLNN_STATUS_OK;
+}
+
+/* The trace writer needs the instances: trace.c. */
+clnn_status clnn_trace_write(clnn_context *ctx, exec_instance *const *inst, int ninst,
+                             const char *path);
+
+clnn_status clnn_session_write_trace(const clnn_session *s, const char *path)
+{
+    if (!s || !path)
+        return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_session_write_trace: NULL argument");
+    return clnn_trace_write(s->ctx, s->inst, s->ninst, path);
 }
