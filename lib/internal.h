@@ -155,6 +155,8 @@ struct clnn_context {
     char *error;
     clnn_fc_choice fc_choices[64];
     int nfc_choices;
+    uint64_t gain_mask; /* clnn_parallel_gain: the devices measured together, and the gain */
+    double gain;
 };
 
 /* ---- cl/program.c -------------------------------------------------------------------------- */

@@ -11,6 +11,10 @@
  * cache, or measured now (about a second) and stored. */
 clnn_status clnn_device_calibration(clnn_context *ctx, size_t d, clnn_calib *out);
 
+/* How much more the devices in `use` compute together than the fastest alone (1.0 when they
+ * share whatever they run on; close to n for n independent equal devices). */
+clnn_status clnn_parallel_gain(clnn_context *ctx, const bool *use, double *gain);
+
 /* Work of a node at its inferred shapes. */
 typedef struct node_work {
     double flops;  /* arithmetic (direct-convolution count for Conv) */

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #define GAIN_NEEDED 0.9 /* a plan must predict <= 90% of the best single device's time */
+#define MIN_PARALLEL_GAIN 1.2 /* devices running together must do this much more than one */
 
 struct clnn_session {
     clnn_context *ctx;
@@ -316,6 +317,22 @@ static clnn_status decide(clnn_context *ctx, const clnn_graph *graph, const clnn
     clnn_env env;
     clnn_env_read(&env);
     const char *force = env.force_plan ? env.force_plan : "";
+    /* Devices that share what they run on gain nothing from running together: then every
+     * multi-device plan is predicted no better than one device. */
+    double gain = 1.0;
+    if (!*force && c->mode != CLNN_SCHEDULE_SINGLE &&
+        clnn_parallel_gain(ctx, allowed, &gain) == CLNN_STATUS_OK && gain < MIN_PARALLEL_GAIN) {
+        snprintf(c->text, sizeof c->text,
+                 "%s: every layer%s on device %d '%s', predicted %.2f ms (the devices together "
+                 "ran only %.2fx one of them: they share hardware)",
+                 mode_name(c->mode), pinned ? " not pinned" : "", c->single_device,
+                 ctx->devices[c->single_device].info.name, c->single_ms, gain);
+        if (!pinned) {
+            free(heft_dev), free(heft_order);
+            free_problem(&p);
+            return CLNN_STATUS_OK;
+        }
+    }
     if (c->mode == CLNN_SCHEDULE_LATENCY) {
         double makespan;
         clnn_heft(&sp, heft_dev, heft_order, &makespan);
