@@ -137,6 +137,9 @@ typedef struct clnn_device_info {
     bool unified_memory; /* host and device share memory (CPUs, integrated GPUs) */
 } clnn_device_info;
 
+/* "CPU", "GPU", "accelerator" or "other". */
+CLNN_API const char *clnn_device_type_name(clnn_device_type type);
+
 /* Enumerates every device of every OpenCL platform. On success *devices is an array of
  * *count entries owned by the caller (free with clnn_device_list_free). Fails with
  * CLNN_STATUS_NO_PLATFORM when no OpenCL platform is installed (the message names a fix). */

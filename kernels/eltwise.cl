@@ -19,9 +19,6 @@
  *   NDIM        dimensions left after collapsing the broadcast (1..8)
  *   SPLIT_ROWS  rows folded into one index (below)
  */
-#ifndef ACT
-#define ACT 0
-#endif
 #ifndef BINARY_MUL
 #define BINARY_MUL 0
 #endif

@@ -2,15 +2,6 @@
  * fc.cl - the epilogue of fully-connected layers run on CLBlast: Y = act(Y + beta * C) with
  * C broadcast over rows (cm == 1) and/or columns (cn == 1).
  */
-#ifndef ACT
-#define ACT 0
-#endif
-#ifndef ACT_A
-#define ACT_A 0.0f
-#endif
-#ifndef ACT_B
-#define ACT_B 0.0f
-#endif
 #ifndef HAS_C
 #define HAS_C 1
 #endif

@@ -28,24 +28,7 @@
 #ifndef EPILOGUE
 #define EPILOGUE 0 // 0: plain store; 1: convolution epilogue (bias, residual, activation)
 #endif
-#ifndef ACT
-#define ACT 0
-#endif
-#ifndef ACT_A
-#define ACT_A 0.0f
-#endif
-#ifndef ACT_B
-#define ACT_B 0.0f
-#endif
-#ifndef RESIDUAL
-#define RESIDUAL 0
-#endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 #if VEC == 1
 #define VT float
 #define VLOAD(p) (*(p))

@@ -18,9 +18,6 @@
 #ifndef SPLIT_ROWS
 #define SPLIT_ROWS 0
 #endif
-#ifndef ACT
-#define ACT 0
-#endif
 #ifndef LRN_SIZE
 #define LRN_SIZE 5
 #endif

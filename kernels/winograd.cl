@@ -15,21 +15,6 @@
 #define M 4
 #endif
 #define ALPHA (M + 2)
-#ifndef ACT
-#define ACT 0
-#endif
-#ifndef ACT_A
-#define ACT_A 0.0f
-#endif
-#ifndef ACT_B
-#define ACT_B 0.0f
-#endif
-#ifndef RESIDUAL
-#define RESIDUAL 0
-#endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
 
 /* o = B^T d along one line of ALPHA values with stride 1. */
 inline void input_1d(const float *d, float *o)

@@ -68,6 +68,9 @@ clnn_hasher *clnn_hasher_new(void);
 void clnn_hasher_add(clnn_hasher *h, const void *data, size_t len);
 void clnn_hasher_add_str(clnn_hasher *h, const char *s); /* adds the length too */
 clnn_hash128 clnn_hasher_finish(clnn_hasher *h);         /* frees h */
+/* Adds what identifies a device's compiler and hardware to a hash: name, vendor, driver and
+ * device version, platform name and version (clnn_device_info). */
+void clnn_hasher_add_device(clnn_hasher *h, const clnn_device_info *info);
 clnn_hash128 clnn_hash_bytes(const void *data, size_t len);
 void clnn_hash_hex(clnn_hash128 h, char out[33]);
 

@@ -16,20 +16,6 @@
 
 #include <math.h>
 
-static clnn_context *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    return tu_context(&ctx) == CLNN_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    clnn_context_destroy(ctx);
-    return 0;
-}
 
 static void run_model(const char *name, double min_plan_ratio)
 {
@@ -48,7 +34,7 @@ static void run_model(const char *name, double min_plan_ratio)
 
     clnn_session_options o = {.batch = (int)x.dims[0]};
     clnn_session *s = NULL;
-    st = clnn_session_create(ctx, g, &o, &s);
+    st = clnn_session_create(tu_ctx, g, &o, &s);
     if (st) fail_msg("%s: %s", name, clnn_last_error());
     assert_int_equal(clnn_session_set_input(s, NULL, x.data, x.count), CLNN_STATUS_OK);
     st = clnn_session_run(s);
@@ -107,5 +93,5 @@ int main(void)
         cmocka_unit_test(test_resnet18),
         cmocka_unit_test(test_squeezenet),
     };
-    return cmocka_run_group_tests_name("models", tests, setup, teardown);
+    return cmocka_run_group_tests_name("models", tests, tu_group_setup, tu_group_teardown);
 }

@@ -21,21 +21,8 @@
 #include <math.h>
 #include <sys/stat.h>
 
-static clnn_context *ctx;
+
 static int ran, skipped, failed;
-
-static int setup(void **state)
-{
-    (void)state;
-    return tu_context(&ctx) == CLNN_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    clnn_context_destroy(ctx);
-    return 0;
-}
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -142,7 +129,7 @@ static int run_set(const char *model, const char *dir, const char *name)
     }
     if (st == CLNN_STATUS_OK) {
         clnn_session_options o = {.batch = batch};
-        st = clnn_session_create(ctx, g, &o, &s);
+        st = clnn_session_create(tu_ctx, g, &o, &s);
     }
     if (st == CLNN_STATUS_OK) st = clnn_session_set_input(s, NULL, x0, n0);
     if (st == CLNN_STATUS_OK) st = clnn_session_run(s);
@@ -213,5 +200,5 @@ static void test_conformance(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_conformance)};
-    return cmocka_run_group_tests_name("onnx-conformance", tests, setup, teardown);
+    return cmocka_run_group_tests_name("onnx-conformance", tests, tu_group_setup, tu_group_teardown);
 }

@@ -12,20 +12,6 @@
 
 #include <math.h>
 
-static clnn_context *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    return tu_context(&ctx) == CLNN_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    clnn_context_destroy(ctx);
-    return 0;
-}
 
 typedef struct pcase {
     clnn_pool_kind kind;
@@ -80,7 +66,7 @@ static clnn_pool_params params_of(const pcase *c)
 static void run_case(const clnn_pool_params *p, float lo, float hi, uint32_t seed)
 {
     clnn_pool *pool = NULL;
-    clnn_status st = clnn_pool_create(ctx, 0, p, &pool);
+    clnn_status st = clnn_pool_create(tu_ctx, 0, p, &pool);
     if (st != CLNN_STATUS_OK) print_error("%s\n", clnn_last_error());
     assert_int_equal(st, CLNN_STATUS_OK);
     size_t nin = clnn_pool_input_count(pool), nout = clnn_pool_output_count(pool);
@@ -159,12 +145,12 @@ static void test_known_values(void **state)
     pcase a = {CLNN_POOL_AVERAGE, 1, 1, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, false, true};
     clnn_pool_params pa = params_of(&a);
     clnn_pool *pool;
-    assert_int_equal(clnn_pool_create(ctx, 0, &pa, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, &pa, &pool), CLNN_STATUS_OK);
     assert_int_equal(clnn_pool_run(pool, x, 4, y, 4), CLNN_STATUS_OK);
     assert_float_equal(y[0], 4.0f / 9.0f, 1e-7);
     clnn_pool_destroy(pool);
     pa.count_include_pad = false;
-    assert_int_equal(clnn_pool_create(ctx, 0, &pa, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, &pa, &pool), CLNN_STATUS_OK);
     assert_int_equal(clnn_pool_run(pool, x, 4, y, 4), CLNN_STATUS_OK);
     assert_float_equal(y[0], 1.0f, 1e-7);
     clnn_pool_destroy(pool);
@@ -186,7 +172,7 @@ static void test_hand_computed(void **state)
                    true, v == 0};
         clnn_pool_params p = params_of(&c);
         clnn_pool *pool;
-        assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+        assert_int_equal(clnn_pool_create(tu_ctx, 0, &p, &pool), CLNN_STATUS_OK);
         assert_int_equal(clnn_pool_output_count(pool), 9);
         assert_int_equal(clnn_pool_run(pool, x, 16, y, 9), CLNN_STATUS_OK);
         assert_true(tu_allclose(y, want[v], 9, 1e-6f, 1e-6f, "hand-computed device"));
@@ -206,7 +192,7 @@ static void test_max_nan(void **state)
     pcase c = {CLNN_POOL_MAX, 1, 1, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0, false, false};
     clnn_pool_params p = params_of(&c);
     clnn_pool *pool;
-    assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, &p, &pool), CLNN_STATUS_OK);
     assert_int_equal(clnn_pool_run(pool, x, 16, y, 4), CLNN_STATUS_OK);
     assert_true(isnan(y[0]));
     assert_float_equal(y[1], 7, 0);
@@ -214,7 +200,7 @@ static void test_max_nan(void **state)
     clnn_pool_destroy(pool);
     c.kind = CLNN_POOL_GLOBAL_MAX;
     p = params_of(&c);
-    assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, &p, &pool), CLNN_STATUS_OK);
     assert_int_equal(clnn_pool_run(pool, x, 16, y, 1), CLNN_STATUS_OK);
     assert_true(isnan(y[0]));
     clnn_pool_destroy(pool);
@@ -246,7 +232,7 @@ static void test_boundaries(void **state)
 static void expect_fail(const clnn_pool_params *p, clnn_status want, const char *text)
 {
     clnn_pool *pool = (clnn_pool *)1;
-    assert_int_equal(clnn_pool_create(ctx, 0, p, &pool), want);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, p, &pool), want);
     assert_null(pool);
     if (!strstr(clnn_last_error(), text)) print_error("'%s' lacks '%s'\n", clnn_last_error(), text);
     assert_non_null(strstr(clnn_last_error(), text));
@@ -279,10 +265,10 @@ static void test_invalid(void **state)
     p.batch = 1 << 20;
     p.channels = 1 << 12;
     expect_fail(&p, CLNN_STATUS_INVALID_ARGUMENT, "2^31");
-    assert_int_equal(clnn_pool_create(ctx, 0, NULL, NULL), CLNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, NULL, NULL), CLNN_STATUS_INVALID_ARGUMENT);
     p = params_of(&c);
     clnn_pool *pool = NULL;
-    assert_int_equal(clnn_pool_create(ctx, 5, &p, &pool), CLNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(clnn_pool_create(tu_ctx, 5, &p, &pool), CLNN_STATUS_INVALID_ARGUMENT);
 }
 
 static void test_mismatched_buffers(void **state)
@@ -291,7 +277,7 @@ static void test_mismatched_buffers(void **state)
     pcase c = {CLNN_POOL_AVERAGE, 1, 2, 8, 8, 2, 2, 2, 2, 0, 0, 0, 0, false, false};
     clnn_pool_params p = params_of(&c);
     clnn_pool *pool;
-    assert_int_equal(clnn_pool_create(ctx, 0, &p, &pool), CLNN_STATUS_OK);
+    assert_int_equal(clnn_pool_create(tu_ctx, 0, &p, &pool), CLNN_STATUS_OK);
     assert_int_equal(clnn_pool_input_count(pool), 128);
     assert_int_equal(clnn_pool_output_count(pool), 32);
     float x[128] = {0}, y[33];
@@ -301,7 +287,7 @@ static void test_mismatched_buffers(void **state)
     assert_int_equal(clnn_pool_run(pool, NULL, 128, y, 32), CLNN_STATUS_INVALID_ARGUMENT);
     for (int i = 0; i < 33; i++) assert_float_equal(y[i], -7.0f, 0);
     cl_context clctx;
-    assert_int_equal(clnn_context_cl_handles(ctx, 0, &clctx, NULL, NULL), CLNN_STATUS_OK);
+    assert_int_equal(clnn_context_cl_handles(tu_ctx, 0, &clctx, NULL, NULL), CLNN_STATUS_OK);
     cl_int err;
     cl_mem small = clCreateBuffer(clctx, CL_MEM_READ_WRITE, 16 * sizeof(float), NULL, &err);
     cl_mem in = clCreateBuffer(clctx, CL_MEM_READ_WRITE, 128 * sizeof(float), NULL, &err);
@@ -325,5 +311,5 @@ int main(void)
         cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_mismatched_buffers),
     };
-    return cmocka_run_group_tests_name("pool", tests, setup, teardown);
+    return cmocka_run_group_tests_name("pool", tests, tu_group_setup, tu_group_teardown);
 }

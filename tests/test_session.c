@@ -10,20 +10,6 @@
 
 #include <math.h>
 
-static clnn_context *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    return tu_context(&ctx) == CLNN_STATUS_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    clnn_context_destroy(ctx);
-    return 0;
-}
 
 static float *rnd(size_t n, uint32_t seed)
 {
@@ -67,7 +53,7 @@ static clnn_session *make_session(const clnn_graph *g, int batch, bool fuse)
 {
     clnn_session_options o = {.batch = batch, .disable_fusion = !fuse};
     clnn_session *s = NULL;
-    clnn_status st = clnn_session_create(ctx, g, &o, &s);
+    clnn_status st = clnn_session_create(tu_ctx, g, &o, &s);
     if (st) print_error("session: %s\n", clnn_last_error());
     assert_int_equal(st, CLNN_STATUS_OK);
     return s;
@@ -369,7 +355,7 @@ static void test_graph_errors(void **state)
     assert_non_null(strstr(clnn_last_error(), "badconv"));
     assert_non_null(strstr(clnn_last_error(), "channels"));
     clnn_session *s = (clnn_session *)1;
-    assert_int_equal(clnn_session_create(ctx, g, NULL, &s), CLNN_STATUS_INVALID_MODEL);
+    assert_int_equal(clnn_session_create(tu_ctx, g, NULL, &s), CLNN_STATUS_INVALID_MODEL);
     assert_null(s);
     assert_int_equal(clnn_graph_add_output(g, "nothing"), CLNN_STATUS_INVALID_MODEL);
     clnn_graph_destroy(g);
@@ -385,5 +371,5 @@ int main(void)
         cmocka_unit_test(test_memory_plan_and_batch),
         cmocka_unit_test(test_graph_errors),
     };
-    return cmocka_run_group_tests_name("session", tests, setup, teardown);
+    return cmocka_run_group_tests_name("session", tests, tu_group_setup, tu_group_teardown);
 }

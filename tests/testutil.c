@@ -108,3 +108,21 @@ clnn_status tu_context(clnn_context **ctx)
     const char *sel = getenv("CLNN_DEVICES");
     return clnn_context_create(sel && *sel ? sel : "cpu", ctx);
 }
+
+clnn_context *tu_ctx;
+
+int tu_group_setup(void **state)
+{
+    (void)state;
+    if (tu_context(&tu_ctx) == CLNN_STATUS_OK) return 0;
+    print_error("no OpenCL context for the tests: %s\n", clnn_last_error());
+    return -1;
+}
+
+int tu_group_teardown(void **state)
+{
+    (void)state;
+    clnn_context_destroy(tu_ctx);
+    tu_ctx = NULL;
+    return 0;
+}

@@ -42,4 +42,10 @@ int tu_allclose(const float *got, const float *want, size_t n, float atol, float
 /* The creation options tests use: devices from $CLNN_DEVICES or the first CPU device. */
 clnn_status tu_context(clnn_context **ctx);
 
+/* A context shared by a suite's tests: cmocka group setup / teardown that make and destroy
+ * tu_ctx with tu_context. */
+extern clnn_context *tu_ctx;
+int tu_group_setup(void **state);
+int tu_group_teardown(void **state);
+
 #endif

@@ -23,16 +23,6 @@ static void usage(FILE *f)
             "Exit status: 0 on success, 1 when no OpenCL platform or no matching device.\n");
 }
 
-static const char *type_name(clnn_device_type t)
-{
-    switch (t) {
-    case CLNN_DEVICE_TYPE_CPU: return "CPU";
-    case CLNN_DEVICE_TYPE_GPU: return "GPU";
-    case CLNN_DEVICE_TYPE_ACCELERATOR: return "accelerator";
-    default: return "other";
-    }
-}
-
 static void print_bytes(const char *label, uint64_t b)
 {
     if (b >= (1ull << 30))
@@ -78,7 +68,7 @@ int main(int argc, char **argv)
             last_platform = d->platform_index;
         }
         printf("  device %d:%d  %s [%s]\n", d->platform_index, d->device_index, d->name,
-               type_name(d->type));
+               clnn_device_type_name(d->type));
         printf("    %-22s %s\n", "vendor", d->vendor);
         printf("    %-22s %s\n", "driver version", d->driver_version);
         printf("    %-22s %s / %s\n", "OpenCL", d->device_version, d->opencl_c_version);
@@ -113,7 +103,7 @@ int main(int argc, char **argv)
         clnn_device_info d;
         clnn_context_device_info(ctx, i, &d);
         printf("  %zu: %d:%d %s [%s]\n", i, d.platform_index, d.device_index, d.name,
-               type_name(d.type));
+               clnn_device_type_name(d.type));
     }
     clnn_context_destroy(ctx);
     clnn_device_list_free(devs);

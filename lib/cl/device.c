@@ -155,7 +155,7 @@ clnn_status clnn_device_list(clnn_device_info **devices, size_t *count)
 
 void clnn_device_list_free(clnn_device_info *devices) { free(devices); }
 
-static const char *type_name(clnn_device_type t)
+const char *clnn_device_type_name(clnn_device_type t)
 {
     switch (t) {
     case CLNN_DEVICE_TYPE_CPU: return "CPU";
@@ -183,7 +183,7 @@ static void describe_devices(clnn_strbuf *sb, const clnn_device_info *devices, s
     clnn_strbuf_printf(sb, "; devices found:");
     for (size_t i = 0; i < n; i++)
         clnn_strbuf_printf(sb, " [%d:%d %s '%s' on '%s']", devices[i].platform_index,
-                           devices[i].device_index, type_name(devices[i].type), devices[i].name,
+                           devices[i].device_index, clnn_device_type_name(devices[i].type), devices[i].name,
                            devices[i].platform_name);
     if (n == 0) clnn_strbuf_printf(sb, " none");
     clnn_strbuf_printf(sb, "; valid terms: all, default, gpu, cpu, accelerator, P:D, P:*, or "

@@ -129,12 +129,7 @@ static clnn_hash128 program_key(const clnn_device *dev, const char *source, size
     clnn_hasher_add(h, &len, sizeof len);
     clnn_hasher_add(h, source, len);
     clnn_hasher_add_str(h, options);
-    clnn_hasher_add_str(h, dev->info.name);
-    clnn_hasher_add_str(h, dev->info.vendor);
-    clnn_hasher_add_str(h, dev->info.driver_version);
-    clnn_hasher_add_str(h, dev->info.device_version);
-    clnn_hasher_add_str(h, dev->info.platform_name);
-    clnn_hasher_add_str(h, dev->info.platform_version);
+    clnn_hasher_add_device(h, &dev->info);
     clnn_hash128 k = clnn_hasher_finish(h);
     if (k.lo == 0 && k.hi == 0) k.lo = 1; /* hasher allocation failed: still a valid key */
     return k;

@@ -44,6 +44,16 @@ void clnn_hasher_add_str(clnn_hasher *h, const char *s)
     clnn_hasher_add(h, s, n);
 }
 
+void clnn_hasher_add_device(clnn_hasher *h, const clnn_device_info *info)
+{
+    clnn_hasher_add_str(h, info->name);
+    clnn_hasher_add_str(h, info->vendor);
+    clnn_hasher_add_str(h, info->driver_version);
+    clnn_hasher_add_str(h, info->device_version);
+    clnn_hasher_add_str(h, info->platform_name);
+    clnn_hasher_add_str(h, info->platform_version);
+}
+
 clnn_hash128 clnn_hasher_finish(clnn_hasher *h)
 {
     clnn_hash128 r = {0, 0};

@@ -144,12 +144,7 @@ static char *calib_path(const clnn_context *ctx, const clnn_device *dev)
     clnn_hasher *h = clnn_hasher_new();
     int version = CALIB_FORMAT;
     clnn_hasher_add(h, &version, sizeof version);
-    clnn_hasher_add_str(h, dev->info.name);
-    clnn_hasher_add_str(h, dev->info.vendor);
-    clnn_hasher_add_str(h, dev->info.driver_version);
-    clnn_hasher_add_str(h, dev->info.device_version);
-    clnn_hasher_add_str(h, dev->info.platform_name);
-    clnn_hasher_add_str(h, dev->info.platform_version);
+    clnn_hasher_add_device(h, &dev->info);
     unsigned cu = dev->info.compute_units; /* PoCL's CU count is a setting (POCL_CPU_MAX_CU_NUM) */
     clnn_hasher_add(h, &cu, sizeof cu);
     char hex[33];
