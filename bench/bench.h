@@ -18,6 +18,7 @@ typedef struct bench_layer {
 int bench_startup(int argc, char **argv);
 int bench_startup_child(int argc, char **argv);
 int bench_conv(int argc, char **argv);
+int bench_tune(int argc, char **argv);
 
 /* Reads a layer file; on error prints why and returns -1. *layers is malloc'ed. */
 int bench_parse_layers(const char *path, bench_layer **layers, int *count);
@@ -32,8 +33,9 @@ double bench_now(void);
 /* The pooling part of `clnn-bench conv`: returns non-zero on failure. */
 int bench_pool_suite(clnn_context *ctx, FILE *out, const int *batches, int nbatches,
                      double min_time);
-/* Runs scripts/plot_bench.py on a CSV; non-zero on failure. */
-int bench_plot(const char *csv, const char *png);
+/* Runs a plotting script of scripts/ (plot_bench.py, plot_compare.py) on a CSV; non-zero on
+ * failure. */
+int bench_plot(const char *script, const char *csv, const char *png);
 
 /* Path of the running executable (for re-running itself in a child). */
 const char *bench_self_path(void);

@@ -20,6 +20,8 @@ static const subcommand commands[] = {
      "time context creation + building every embedded kernel, cold vs warm disk cache"},
     {"conv", bench_conv,
      "time convolution algorithms and pooling per layer beside CLBlast's ConvGemm"},
+    {"tune", bench_tune,
+     "search algorithms, knobs and CLBlast parameters per layer; write the tuning database"},
     {"startup-child", bench_startup_child, NULL}, /* internal: one measured start */
 };
 
@@ -63,10 +65,11 @@ const char *bench_default_layers(void)
     return candidates[0];
 }
 
-int bench_plot(const char *csv, const char *png)
+int bench_plot(const char *name, const char *csv, const char *png)
 {
-    const char *script = CLNN_SOURCE_DIR "/scripts/plot_bench.py";
-    if (access(script, R_OK) != 0) script = CLNN_DATA_DIR "/plot_bench.py";
+    char script[1024];
+    snprintf(script, sizeof script, "%s/scripts/%s", CLNN_SOURCE_DIR, name);
+    if (access(script, R_OK) != 0) snprintf(script, sizeof script, "%s/%s", CLNN_DATA_DIR, name);
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", script, csv, png);
     int rc = system(cmd);

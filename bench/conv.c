@@ -2,11 +2,13 @@
  * conv.c - `clnn-bench conv`: times every applicable convolution algorithm on each layer of
  * a layer file (default bench/conv_layers.csv) beside CLBlast's ConvGemm on the same layer,
  * in the same run, and pooling layers in GB/s. Writes CSV (stdout or --csv) and optionally a
- * PNG plot through scripts/plot_bench.py.
+ * PNG plot through scripts/plot_bench.py. With --compare: the built-in defaults against the
+ * tuning database against ConvGemm per layer (plot: scripts/plot_compare.py).
  */
 #include "bench.h"
 
 #include "../lib/ops/conv.h"
+#include "../lib/tune/search.h"
 
 #include <clblast_c.h>
 #include <errno.h>
@@ -157,7 +159,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: clnn-bench conv [--device SEL] [--layers FILE] [--batch LIST]\n"
             "                       [--algo LIST] [--min-time S] [--csv FILE] [--plot FILE.png]\n"
-            "                       [--no-clblast] [--no-pool]\n"
+            "                       [--no-clblast] [--no-pool] [--compare]\n"
             "\n"
             "Times each applicable convolution algorithm (direct, gemm1x1, winograd2x2,\n"
             "winograd4x4; --algo all or a comma list) on every layer of FILE (default\n"
@@ -165,7 +167,14 @@ static void usage(FILE *f)
             "1,32), beside CLBlast's ConvGemm on the same layer. GFLOP/s use the direct\n"
             "count 2*N*K*C*R*S*P*Q. Then pooling layers in GB/s. Prints CSV rows\n"
             "kind,layer,batch,algo,config,ms,gflops,vs_clblast and a summary of the geometric\n"
-            "mean ratio of the best algorithm per layer to ConvGemm.\n");
+            "mean ratio of the best algorithm per layer to ConvGemm.\n"
+            "\n"
+            "--compare: per layer and batch, the built-in defaults (heuristic algorithm, default\n"
+            "knobs, every tuning database ignored) against the tuned configuration (the\n"
+            "device's tuning database, as the library uses it) against CLBlast's ConvGemm:\n"
+            "rows compare,layer,batch,default_config,default_ms,tuned_config,tuned_ms,\n"
+            "clblast_ms,default_gflops,tuned_gflops,clblast_gflops,tuned_vs_default,\n"
+            "tuned_vs_clblast and geometric means per batch (no pooling).\n");
 }
 
 static int parse_list(const char *s, int *v, int max)
@@ -182,12 +191,124 @@ static int parse_list(const char *s, int *v, int max)
     return n;
 }
 
+/* The --compare suite: defaults vs tuning database vs ConvGemm, each timed in this run. */
+static int compare_suite(clnn_context *ctx, const bench_layer *layers, int nlayers,
+                         const int *batches, int nbatches, double min_time, bool with_clblast,
+                         FILE *out)
+{
+    const clnn_tune_db *db = clnn_tune_db_of(ctx, &ctx->devices[0]);
+    fprintf(out, "# tuned: %s (%zu convolution entries)\n",
+            db ? db->origin : "no tuning database: the defaults", db ? db->nconv : 0);
+    fprintf(out, "kind,layer,batch,default_config,default_ms,tuned_config,tuned_ms,clblast_ms,"
+                 "default_gflops,tuned_gflops,clblast_gflops,tuned_vs_default,tuned_vs_clblast\n");
+    cl_context clctx;
+    cl_command_queue q;
+    clnn_context_cl_handles(ctx, 0, &clctx, NULL, &q);
+    int rc = 0;
+    for (int bi = 0; bi < nbatches; bi++) {
+        double lsum[3] = {0, 0, 0}, lratio[2] = {0, 0};
+        int n = 0, nclb = 0;
+        for (int li = 0; li < nlayers; li++) {
+            const bench_layer *L = &layers[li];
+            clnn_conv_params p = bench_layer_params(L, batches[bi]);
+            int P, Q;
+            if (clnn_conv_output_size(&p, &P, &Q) != CLNN_STATUS_OK) {
+                fprintf(stderr, "clnn-bench conv: layer %s: %s\n", L->name, clnn_last_error());
+                rc = 1;
+                continue;
+            }
+            double flop = 2.0 * p.batch * p.out_channels * p.in_channels * p.kernel_h *
+                          p.kernel_w * P * Q;
+            size_t nin = (size_t)p.batch * p.in_channels * p.in_height * p.in_width;
+            size_t nout = (size_t)p.batch * p.out_channels * P * Q;
+            size_t nw = (size_t)p.out_channels * p.in_channels * p.kernel_h * p.kernel_w;
+            cl_mem in = random_buffer(clctx, nin, 1), wbuf = random_buffer(clctx, nw, 2);
+            cl_mem obuf = random_buffer(clctx, nout, 3);
+            float *w = malloc(nw * sizeof *w), *bias = calloc((size_t)p.out_channels, sizeof *bias);
+            clnn_conv *def = NULL, *tuned = NULL;
+            double ms[3] = {-1, -1, -1};
+            if (!in || !wbuf || !obuf || !w || !bias) {
+                fprintf(stderr, "clnn-bench conv: layer %s batch %d: out of memory\n", L->name,
+                        p.batch);
+                rc = 1;
+                goto next;
+            }
+            clEnqueueReadBuffer(q, wbuf, CL_TRUE, 0, nw * sizeof *w, w, 0, NULL, NULL);
+            /* Built-in defaults: create_knobs with no setting ignores every database. */
+            if (clnn_conv_create_knobs(ctx, 0, &p, CLNN_CONV_ALGO_AUTO, NULL, w, bias, &def) !=
+                    CLNN_STATUS_OK ||
+                clnn_conv_create(ctx, 0, &p, CLNN_CONV_ALGO_AUTO, w, bias, &tuned) !=
+                    CLNN_STATUS_OK) {
+                fprintf(stderr, "clnn-bench conv: %s: %s\n", L->name, clnn_last_error());
+                rc = 1;
+                goto next;
+            }
+            /* Timed as the tuner times (clnn_tune_time), alternating defaults and tuned twice
+             * and keeping each one's better median, so that a passing disturbance does not
+             * decide a ratio. */
+            conv_run rd = {def, in, obuf}, rt = {tuned, in, obuf};
+            for (int round = 0; round < 2; round++)
+                for (int k = 0; k < 2; k++) {
+                    double t = clnn_tune_time(q, run_conv, k ? (void *)&rt : (void *)&rd,
+                                              min_time / 2, 0);
+                    if (t < 0 || (round && ms[k] < 0)) {
+                        ms[k] = -1;
+                        continue;
+                    }
+                    if (!round || t < ms[k]) ms[k] = t;
+                }
+            if (with_clblast) {
+                clblast_run cr = {&p, q, in, wbuf, obuf, 0};
+                ms[2] = clnn_tune_time(q, run_clblast, &cr, min_time, 0);
+            }
+            if (ms[0] < 0 || ms[1] < 0) {
+                fprintf(stderr, "clnn-bench conv: %s batch %d: a run failed: %s\n", L->name,
+                        p.batch, clnn_last_error());
+                rc = 1;
+                goto next;
+            }
+            fprintf(out, "compare,%s,%d,\"%s\",%.4f,\"%s\",%.4f,%.4f,%.2f,%.2f,%.2f,%.3f,%.3f\n",
+                    L->name, p.batch, clnn_conv_config(def), ms[0], clnn_conv_config(tuned), ms[1],
+                    ms[2], flop / ms[0] * 1e-6, flop / ms[1] * 1e-6,
+                    ms[2] > 0 ? flop / ms[2] * 1e-6 : 0.0, ms[0] / ms[1],
+                    ms[2] > 0 ? ms[2] / ms[1] : 0.0);
+            fflush(out);
+            for (int k = 0; k < 2; k++) lsum[k] += log(flop / ms[k] * 1e-6);
+            lratio[0] += log(ms[0] / ms[1]);
+            n++;
+            if (ms[2] > 0) {
+                lsum[2] += log(flop / ms[2] * 1e-6);
+                lratio[1] += log(ms[2] / ms[1]);
+                nclb++;
+            }
+        next:
+            clnn_conv_destroy(def);
+            clnn_conv_destroy(tuned);
+            if (in) clReleaseMemObject(in);
+            if (wbuf) clReleaseMemObject(wbuf);
+            if (obuf) clReleaseMemObject(obuf);
+            free(w);
+            free(bias);
+        }
+        if (!n) continue;
+        fprintf(out, "# batch %d, geometric means over %d layers: default %.1f GFLOP/s, tuned %.1f "
+                     "GFLOP/s",
+                batches[bi], n, exp(lsum[0] / n), exp(lsum[1] / n));
+        if (nclb) fprintf(out, ", CLBlast ConvGemm %.1f GFLOP/s", exp(lsum[2] / nclb));
+        fprintf(out, "; tuned/default %.3fx", exp(lratio[0] / n));
+        if (nclb) fprintf(out, ", tuned/CLBlast %.2fx", exp(lratio[1] / nclb));
+        fprintf(out, "\n");
+        fflush(out);
+    }
+    return rc;
+}
+
 int bench_conv(int argc, char **argv)
 {
     const char *device = "default", *layers_path = NULL, *csv_path = NULL, *plot = NULL;
     int batches[8] = {1, 32}, nbatches = 2;
     bool algo_on[CLNN_CONV_ALGO_COUNT] = {false, true, true, true, true};
-    bool with_clblast = true, with_pool = true;
+    bool with_clblast = true, with_pool = true, compare = false;
     double min_time = 0.5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -237,6 +358,8 @@ int bench_conv(int argc, char **argv)
             with_clblast = false;
         } else if (!strcmp(a, "--no-pool")) {
             with_pool = false;
+        } else if (!strcmp(a, "--compare")) {
+            compare = true;
         } else {
             fprintf(stderr, "clnn-bench conv: unknown or incomplete argument '%s'\n", a);
             usage(stderr);
@@ -268,10 +391,16 @@ int bench_conv(int argc, char **argv)
     clnn_context_cl_handles(ctx, 0, &clctx, NULL, &q);
     fprintf(out, "# clnn-bench conv on '%s' (%s, driver %s)\n", info.name, info.platform_name,
             info.driver_version);
-    fprintf(out, "kind,layer,batch,algo,config,ms,gflops,vs_clblast\n");
+    int rc = 0;
+    if (compare) {
+        rc = compare_suite(ctx, layers, nlayers, batches, nbatches, min_time, with_clblast, out);
+        with_pool = false;
+        nbatches = 0; /* the per-algorithm suite is not run */
+    } else {
+        fprintf(out, "kind,layer,batch,algo,config,ms,gflops,vs_clblast\n");
+    }
     fflush(out);
 
-    int rc = 0;
     for (int bi = 0; bi < nbatches; bi++) {
         double log_ratio_sum = 0, log_best_sum = 0;
         int nratio = 0;
@@ -371,7 +500,7 @@ int bench_conv(int argc, char **argv)
             fprintf(stderr, "clnn-bench conv: --plot needs --csv\n");
             return 2;
         }
-        rc |= bench_plot(csv_path, plot);
+        rc |= bench_plot(compare ? "plot_compare.py" : "plot_bench.py", csv_path, plot);
     }
     return rc;
 }

@@ -29,7 +29,16 @@
 #ifndef WGY
 #define WGY 1 // work-items per group along the output channels
 #endif
-/* Layer geometry, baked in so that the tap loops unroll and their offsets fold. */
+#ifndef UNROLL
+#define UNROLL 1 // 1: unroll the tap loops (r, s) fully; 0: keep them loops (big windows
+                 // compile much faster and may run as fast)
+#endif
+#if UNROLL
+#define TAP_UNROLL _Pragma("unroll")
+#else
+#define TAP_UNROLL _Pragma("unroll 1")
+#endif
+/* Layer geometry, baked in so that the tap loops can unroll and their offsets fold. */
 #ifndef KR
 #define KR 3
 #endif
@@ -101,9 +110,9 @@ conv_direct(__global const float *Xp, __global const float *Wp, __global const f
         for (int j = 0; j < TV; j++) acc[i][j] = (VT)0.0f;
 
     for (int c = 0; c < Cg; c++) {
-#pragma unroll
+        TAP_UNROLL
         for (int r = 0; r < KR; r++) {
-#pragma unroll
+            TAP_UNROLL
             for (int s = 0; s < KS; s++) {
                 const int off = (((r * DH) % SH) * SW + (s * DW) % SW) * plane +
                                 ((r * DH) / SH) * WPH + (s * DW) / SW;

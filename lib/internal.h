@@ -112,6 +112,7 @@ clnn_status clnn_query_device(cl_platform_id platform, cl_device_id device, int 
 
 /* ---- cl/context.c -------------------------------------------------------------------------- */
 typedef struct clnn_program_entry clnn_program_entry; /* in-memory cache entry */
+typedef struct clnn_tune_db clnn_tune_db;             /* lib/tune/db.h */
 
 /* What a device achieves, measured once by a short micro-benchmark (lib/sched/calib.c) and
  * cached with the device's other data in the kernel cache folder. */
@@ -137,6 +138,11 @@ typedef struct clnn_device {
      * (PoCL's "basic") run commands in the threads that submit or wait, and deadlock when two
      * threads do so at once. */
     pthread_mutex_t queue_lock;
+    /* The tuning database the device uses (lib/tune/db.c), loaded on first use; NULL means
+     * built-in defaults. Guarded by the context lock until loaded, read-only afterwards. */
+    clnn_tune_db *tune_db;
+    bool tune_loaded;
+    bool clblast_applied; /* its CLBlast parameters were given to CLBlast */
 } clnn_device;
 
 /* A measured choice between CLBlast's GEMV and GEMM for one-row FC layers. */

@@ -206,8 +206,10 @@ static void test_winograd4(void **state)
 static void test_knob_variants(void **state)
 {
     (void)state;
-    static const int cfgs[][5] = {
-        {4, 1, 4, 32, 1}, {12, 4, 3, 2, 2}, {1, 8, 1, 1, 1}, {32, 2, 2, 8, 1}, {2, 16, 4, 1, 4},
+    /* TK/TM, VEC, TV/TN, WGX, WGY, and for direct UNROLL (ignored by the others) */
+    static const int cfgs[][6] = {
+        {4, 1, 4, 32, 1, 0}, {12, 4, 3, 2, 2, 1}, {1, 8, 1, 1, 1, 0}, {32, 2, 2, 8, 1, 1},
+        {2, 16, 4, 1, 4, 0},
     };
     const shape sh[] = {
         {2, 12, 10, 10, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},
@@ -221,6 +223,7 @@ static void test_knob_variants(void **state)
             clnn_knob_config cfg;
             memset(&cfg, 0, sizeof cfg);
             for (int j = 0; j < 5; j++) cfg.v[j] = cfgs[i][j];
+            if (algos[a] == CLNN_CONV_ALGO_DIRECT) cfg.v[5] = cfgs[i][5];
             clnn_conv_params p = params_of(&sh[a], &epilogues[i % CLNN_ARRAY_LEN(epilogues)]);
             check_layer(&p, algos[a], &cfg, (uint32_t)(100 + i));
         }
@@ -422,7 +425,10 @@ static void test_auto_choice(void **state)
         size_t nw = (size_t)p.out_channels * p.in_channels * p.kernel_h * p.kernel_w;
         float *w = calloc(nw, sizeof *w);
         clnn_conv *conv;
-        assert_int_equal(clnn_conv_create(ctx, 0, &p, CLNN_CONV_ALGO_AUTO, w, NULL, &conv),
+        /* The built-in heuristic: no knobs given, so no tuning database is consulted (the
+         * shipped one may know nearby shapes; tests/test_tune.c covers that path). */
+        assert_int_equal(clnn_conv_create_knobs(ctx, 0, &p, CLNN_CONV_ALGO_AUTO, NULL, w, NULL,
+                                                &conv),
                          CLNN_STATUS_OK);
         assert_int_equal(clnn_conv_algorithm(conv), want[i]);
         assert_non_null(strstr(clnn_conv_config(conv), clnn_conv_algo_name(want[i])));

@@ -1,8 +1,10 @@
 /*
  * clnn-info - lists OpenCL platforms and devices with the capabilities clnn uses, the kernel
- * cache directory and the devices a context would select.
+ * cache directory, the devices a context would select and the tuning database each uses.
  */
 #include "clnn.h"
+
+#include "../lib/tune/db.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +18,9 @@ static void usage(FILE *f)
             "\n"
             "Lists every OpenCL platform and device with the capabilities clnn uses, the\n"
             "kernel cache directory, and the devices selected by SEL (default: $CLNN_DEVICES,\n"
-            "else 'default' = the first GPU, else the first device).\n"
+            "else 'default' = the first GPU, else the first device) with the tuning database\n"
+            "each uses: a file (clnn-bench tune), 'built-in: NAME' (shipped with clnn) or the\n"
+            "built-in defaults.\n"
             "\n"
             "SEL is a comma-separated list of: all, default, gpu, cpu, accelerator, P:D\n"
             "(platform and device index), P:* or part of a device, vendor or platform name.\n"
@@ -104,6 +108,13 @@ int main(int argc, char **argv)
         clnn_context_device_info(ctx, i, &d);
         printf("  %zu: %d:%d %s [%s]\n", i, d.platform_index, d.device_index, d.name,
                clnn_device_type_name(d.type));
+        const clnn_tune_db *db = clnn_tune_db_of(ctx, &ctx->devices[i]);
+        if (db)
+            printf("     tuning database: %s (%zu convolution entries, %zu CLBlast kernels)\n",
+                   db->origin, db->nconv, db->nclblast);
+        else
+            printf("     tuning database: defaults (none for this device; clnn-bench tune "
+                   "makes one)\n");
     }
     clnn_context_destroy(ctx);
     clnn_device_list_free(devs);

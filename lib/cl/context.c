@@ -3,6 +3,7 @@
  * device (devices may come from different platforms), and the program caches' settings.
  */
 #include "../internal.h"
+#include "../tune/db.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -194,6 +195,7 @@ void clnn_context_destroy(clnn_context *ctx)
         }
         if (dev->cl_ctx) clReleaseContext(dev->cl_ctx);
         if (dev->id) pthread_mutex_destroy(&dev->queue_lock);
+        clnn_tune_db_free(dev->tune_db);
     }
     free(ctx->devices);
     free(ctx->cache_dir);

@@ -4,6 +4,8 @@
  */
 #include "conv.h"
 
+#include "../tune/db.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,19 +144,6 @@ clnn_status clnn_conv_algo_check(const clnn_conv_params *params, clnn_conv_algo 
     return CLNN_STATUS_OK;
 }
 
-/* The heuristic that stands in until the tuning database knows the layer. Thresholds from
- * `clnn-bench conv` on PoCL (README): F(4x4) pays once the product over channels is long
- * and the map holds enough tiles; small maps and short channel counts run direct. */
-static clnn_conv_algo choose_algo(const conv_shape *s, const clnn_device_info *dev)
-{
-    (void)dev;
-    if (!clnn_conv_1x1_impl.check(s)) return CLNN_CONV_ALGO_GEMM_1X1;
-    if (!clnn_conv_winograd4_impl.check(s) && s->Cg >= 96 && s->Kg >= 64 && s->P >= 8 &&
-        s->Q >= 8)
-        return CLNN_CONV_ALGO_WINOGRAD_4X4;
-    return CLNN_CONV_ALGO_DIRECT;
-}
-
 void clnn_conv_epilogue_options(const clnn_conv_params *p, clnn_strbuf *sb)
 {
     char a[40], b[40];
@@ -180,7 +169,7 @@ clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
     if (s.p.has_bias && !bias)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "convolution: has_bias is set but bias is NULL");
-    if (algo == CLNN_CONV_ALGO_AUTO) algo = choose_algo(&s, &dev->info);
+    if (algo == CLNN_CONV_ALGO_AUTO) algo = clnn_tune_heuristic(&s, &dev->info);
     const conv_algo_impl *impl = impl_of(algo);
     if (!impl)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT, "unknown convolution algorithm %d",
@@ -218,11 +207,26 @@ clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
     return CLNN_STATUS_OK;
 }
 
+/* AUTO takes the tuning database's algorithm and knobs for the layer; an explicit algorithm
+ * takes the database's knobs for it. Without an entry (or a near one), the heuristic and the
+ * default knobs (clnn_conv_create_knobs with no setting). */
 clnn_status clnn_conv_create(clnn_context *ctx, size_t device, const clnn_conv_params *params,
                              clnn_conv_algo algo, const float *weights, const float *bias,
                              clnn_conv **conv)
 {
-    return clnn_conv_create_knobs(ctx, device, params, algo, NULL, weights, bias, conv);
+    clnn_conv_algo use = algo;
+    clnn_knob_config cfg;
+    if (!conv || !weights || !clnn_tune_conv_choose(ctx, device, params, &use, &cfg))
+        return clnn_conv_create_knobs(ctx, device, params, algo, NULL, weights, bias, conv);
+    clnn_status st = clnn_conv_create_knobs(ctx, device, params, use, &cfg, weights, bias, conv);
+    if (st == CLNN_STATUS_BUILD_FAILED || st == CLNN_STATUS_OPENCL_ERROR) {
+        /* The database's setting was checked on load, but a driver can still refuse it: the
+         * defaults are the safe way on. */
+        clnn_warn("tuned setting %s for a convolution failed (%s); using the defaults",
+                  clnn_conv_algo_name(use), clnn_last_error());
+        st = clnn_conv_create_knobs(ctx, device, params, algo, NULL, weights, bias, conv);
+    }
+    return st;
 }
 
 void clnn_conv_destroy(clnn_conv *c)

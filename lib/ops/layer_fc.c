@@ -2,9 +2,12 @@
  * layer_fc.c - Gemm and MatMul (2-D) nodes on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
  * single row when it measures faster on the device (timed once per shape and remembered in
  * the context); bias and the fused activation in kernels/fc.cl. CLBlast's status codes become
- * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them.
+ * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels run with the
+ * parameters of the device's tuning database when it has some (lib/tune/db.c).
  */
 #include "layer.h"
+
+#include "../tune/db.h"
 
 #include <clblast_c.h>
 #include <stdlib.h>
@@ -164,6 +167,8 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     f->has_c = c != NULL;
     f->epilogue = f->has_c || n->fused.act != CLNN_ACTIVATION_NONE;
     *state = f;
+    /* CLBlast has no parameters for most devices: give it the tuned ones (once per device). */
+    clnn_tune_apply_clblast(ctx, dev);
     clnn_status st = CLNN_STATUS_OK;
     if (f->has_c) {
         f->cm = c->ndim == 2 ? (int)c->dims[0] : 1;
@@ -190,6 +195,12 @@ static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *i
     /* CLBlast takes no wait list: a barrier on the queue orders it after the inputs. */
     cl_int err = clEnqueueBarrierWithWaitList(q, nw, nw ? w : NULL, NULL);
     if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "barrier before FC '%s'", f->node);
+    /* CLBlast reads the output even with beta 0 (its GEMV computes 0 * y), so the output
+     * starts as zeros: buffers the memory plan reuses may hold anything, NaN included. */
+    const float zero = 0.0f;
+    err = clEnqueueFillBuffer(q, io->out, &zero, sizeof zero, 0,
+                              (size_t)f->M * f->N * sizeof(float), 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "clearing the output of FC '%s'", f->node);
     cl_event prod = NULL;
     CLBlastStatusCode s = product(f, f->gemv, &q, io->in[0], io->in[1], io->out, &prod);
     if (s != CLBlastSuccess) return clblast_fail(f, f->gemv ? "CLBlastSgemv" : "CLBlastSgemm", s);

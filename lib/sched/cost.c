@@ -4,9 +4,12 @@
  *     ms = max(flops / GFLOP/s, bytes / GB/s) + launches * launch cost
  * Convolutions count direct-convolution FLOPs and are measured against a convolution, so the
  * faster algorithms (Winograd, the 1x1 GEMM) are priced by what a direct layer achieves:
- * relative costs between devices, which is what placement needs, stay right.
+ * relative costs between devices, which is what placement needs, stay right. A Conv whose
+ * exact shape and batch the device's tuning database measured is priced at that time.
  */
 #include "sched.h"
+
+#include "../tune/db.h"
 
 #include <float.h>
 
@@ -61,7 +64,13 @@ node_work clnn_node_work(const clnn_graph *g, const gnode *n)
 double clnn_predict_ms(clnn_context *ctx, size_t d, const clnn_calib *c, const clnn_graph *g,
                        const gnode *n)
 {
-    (void)ctx, (void)d;
+    if (n->op == OP_CONV) {
+        /* What the tuner measured for this very layer on this device beats any model. */
+        clnn_conv_params p;
+        double ms = clnn_node_conv_params(g, n, &p) == CLNN_STATUS_OK ? clnn_tune_conv_ms(ctx, d, &p)
+                                                                       : -1;
+        if (ms > 0) return ms;
+    }
     node_work w = clnn_node_work(g, n);
     if (w.kernels == 0) return 0.0;
     double compute = w.flops / (c->gflops * 1e9);

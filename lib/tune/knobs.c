@@ -16,13 +16,14 @@
 
 static const clnn_algo_knobs tables[] = {
     {CLNN_CONV_ALGO_DIRECT,
-     5,
+     6,
      {
          {"TK", "output channels per work-item", 8, {1, 2, 4, 8, 12, 16, 24, 32}},
          {"VEC", "outputs per vector", 5, {1, 2, 4, 8, 16}},
          {"TV", "vectors per work-item", 4, {1, 2, 3, 4}},
          {"WGX", "work-items per group along outputs", 8, {1, 2, 4, 8, 16, 32, 64, 128}},
          {"WGY", "work-items per group along channels", 4, {1, 2, 4, 8}},
+         {"UNROLL", "kernel-window loops unrolled (1) or kept (0)", 2, {0, 1}},
      }},
     {CLNN_CONV_ALGO_GEMM_1X1, 5, {GEMM_KNOBS}},
     {CLNN_CONV_ALGO_WINOGRAD_2X2, 5, {GEMM_KNOBS}},
@@ -59,7 +60,7 @@ void clnn_knobs_default(clnn_conv_algo algo, const clnn_conv_params *p,
     const int groups = p->groups > 0 ? p->groups : 1;
     const int Kg = p->out_channels / groups;
     const int vec = dev->native_vector_width_float >= 16 ? 16 : 8;
-    /* Both tables start TK/TM, VEC, TV/TN, WGX, WGY. */
+    /* Both tables start TK/TM, VEC, TV/TN, WGX, WGY (direct adds UNROLL). */
     if (gpu) {
         cfg->v[0] = Kg >= 8 ? 8 : pow2_at_least(Kg, 8);
         cfg->v[1] = 1;
@@ -89,6 +90,7 @@ void clnn_knobs_default(clnn_conv_algo algo, const clnn_conv_params *p,
         cols = (long)P * Q;
     }
     if (!gpu && cols < 4L * cfg->v[1] * cfg->v[2] && cfg->v[2] > 1) cfg->v[2] = 1;
+    if (algo == CLNN_CONV_ALGO_DIRECT) cfg->v[5] = 1; /* UNROLL */
 }
 
 bool clnn_knobs_valid(clnn_conv_algo algo, const clnn_knob_config *cfg,
