@@ -20,6 +20,10 @@ int bench_startup_child(int argc, char **argv);
 int bench_conv(int argc, char **argv);
 int bench_tune(int argc, char **argv);
 
+/* A comma list of sizes in 1..4096 ("1,32") into v (at most max); the count, or -1 when
+ * malformed or longer. */
+int bench_parse_sizes(const char *s, int *v, int max);
+
 /* Reads a layer file; on error prints why and returns -1. *layers is malloc'ed. */
 int bench_parse_layers(const char *path, bench_layer **layers, int *count);
 /* The layer as a convolution with bias and ReLU at the given batch. */

@@ -65,6 +65,20 @@ const char *bench_default_layers(void)
     return candidates[0];
 }
 
+int bench_parse_sizes(const char *s, int *v, int max)
+{
+    int n = 0;
+    while (*s && n < max) {
+        char *end;
+        long x = strtol(s, &end, 10);
+        if (end == s || x < 1 || x > 4096) return -1;
+        v[n++] = (int)x;
+        if (*end && *end != ',') return -1;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return *s ? -1 : n; /* more than max sizes */
+}
+
 int bench_plot(const char *name, const char *csv, const char *png)
 {
     char script[1024];

@@ -154,6 +154,54 @@ static cl_mem random_buffer(cl_context c, size_t count, uint32_t seed)
     return err == CL_SUCCESS ? m : NULL;
 }
 
+/* One layer of the suite at one batch: its parameters, FLOP count, device buffers with
+ * random contents and the weights on the host (what clnn_conv_create takes). */
+typedef struct layer_data {
+    clnn_conv_params p;
+    double flop;
+    cl_mem in, wbuf, obuf;
+    float *w, *bias;
+} layer_data;
+
+/* 0 when ready; otherwise says why on stderr and returns 1 (layer_data_free still applies). */
+static int layer_data_init(cl_context clctx, cl_command_queue q, const bench_layer *L, int batch,
+                           layer_data *d)
+{
+    memset(d, 0, sizeof *d);
+    d->p = bench_layer_params(L, batch);
+    const clnn_conv_params *p = &d->p;
+    int P, Q;
+    if (clnn_conv_output_size(p, &P, &Q) != CLNN_STATUS_OK) {
+        fprintf(stderr, "clnn-bench conv: layer %s: %s\n", L->name, clnn_last_error());
+        return 1;
+    }
+    d->flop = 2.0 * p->batch * p->out_channels * p->in_channels * p->kernel_h * p->kernel_w * P * Q;
+    size_t nin = (size_t)p->batch * p->in_channels * p->in_height * p->in_width;
+    size_t nout = (size_t)p->batch * p->out_channels * P * Q;
+    size_t nw = (size_t)p->out_channels * p->in_channels * p->kernel_h * p->kernel_w;
+    d->in = random_buffer(clctx, nin, 1);
+    d->wbuf = random_buffer(clctx, nw, 2);
+    d->obuf = random_buffer(clctx, nout, 3);
+    d->w = malloc(nw * sizeof *d->w);
+    d->bias = calloc((size_t)p->out_channels, sizeof *d->bias);
+    if (!d->in || !d->wbuf || !d->obuf || !d->w || !d->bias ||
+        clEnqueueReadBuffer(q, d->wbuf, CL_TRUE, 0, nw * sizeof *d->w, d->w, 0, NULL, NULL) !=
+            CL_SUCCESS) {
+        fprintf(stderr, "clnn-bench conv: layer %s batch %d: out of memory\n", L->name, batch);
+        return 1;
+    }
+    return 0;
+}
+
+static void layer_data_free(layer_data *d)
+{
+    if (d->in) clReleaseMemObject(d->in);
+    if (d->wbuf) clReleaseMemObject(d->wbuf);
+    if (d->obuf) clReleaseMemObject(d->obuf);
+    free(d->w);
+    free(d->bias);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -177,20 +225,6 @@ static void usage(FILE *f)
             "tuned_vs_clblast and geometric means per batch (no pooling).\n");
 }
 
-static int parse_list(const char *s, int *v, int max)
-{
-    int n = 0;
-    while (*s && n < max) {
-        char *end;
-        long x = strtol(s, &end, 10);
-        if (end == s || x < 1 || x > 4096) return -1;
-        v[n++] = (int)x;
-        s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return -1;
-    }
-    return n;
-}
-
 /* The --compare suite: defaults vs tuning database vs ConvGemm, each timed in this run. */
 static int compare_suite(clnn_context *ctx, const bench_layer *layers, int nlayers,
                          const int *batches, int nbatches, double min_time, bool with_clblast,
@@ -210,30 +244,18 @@ static int compare_suite(clnn_context *ctx, const bench_layer *layers, int nlaye
         int n = 0, nclb = 0;
         for (int li = 0; li < nlayers; li++) {
             const bench_layer *L = &layers[li];
-            clnn_conv_params p = bench_layer_params(L, batches[bi]);
-            int P, Q;
-            if (clnn_conv_output_size(&p, &P, &Q) != CLNN_STATUS_OK) {
-                fprintf(stderr, "clnn-bench conv: layer %s: %s\n", L->name, clnn_last_error());
+            layer_data d;
+            clnn_conv *def = NULL, *tuned = NULL;
+            double ms[3] = {-1, -1, -1};
+            if (layer_data_init(clctx, q, L, batches[bi], &d) != 0) {
+                layer_data_free(&d);
                 rc = 1;
                 continue;
             }
-            double flop = 2.0 * p.batch * p.out_channels * p.in_channels * p.kernel_h *
-                          p.kernel_w * P * Q;
-            size_t nin = (size_t)p.batch * p.in_channels * p.in_height * p.in_width;
-            size_t nout = (size_t)p.batch * p.out_channels * P * Q;
-            size_t nw = (size_t)p.out_channels * p.in_channels * p.kernel_h * p.kernel_w;
-            cl_mem in = random_buffer(clctx, nin, 1), wbuf = random_buffer(clctx, nw, 2);
-            cl_mem obuf = random_buffer(clctx, nout, 3);
-            float *w = malloc(nw * sizeof *w), *bias = calloc((size_t)p.out_channels, sizeof *bias);
-            clnn_conv *def = NULL, *tuned = NULL;
-            double ms[3] = {-1, -1, -1};
-            if (!in || !wbuf || !obuf || !w || !bias) {
-                fprintf(stderr, "clnn-bench conv: layer %s batch %d: out of memory\n", L->name,
-                        p.batch);
-                rc = 1;
-                goto next;
-            }
-            clEnqueueReadBuffer(q, wbuf, CL_TRUE, 0, nw * sizeof *w, w, 0, NULL, NULL);
+            const clnn_conv_params p = d.p;
+            const double flop = d.flop;
+            cl_mem in = d.in, wbuf = d.wbuf, obuf = d.obuf;
+            const float *w = d.w, *bias = d.bias;
             /* Built-in defaults: create_knobs with no setting ignores every database. */
             if (clnn_conv_create_knobs(ctx, 0, &p, CLNN_CONV_ALGO_AUTO, NULL, w, bias, &def) !=
                     CLNN_STATUS_OK ||
@@ -284,11 +306,7 @@ static int compare_suite(clnn_context *ctx, const bench_layer *layers, int nlaye
         next:
             clnn_conv_destroy(def);
             clnn_conv_destroy(tuned);
-            if (in) clReleaseMemObject(in);
-            if (wbuf) clReleaseMemObject(wbuf);
-            if (obuf) clReleaseMemObject(obuf);
-            free(w);
-            free(bias);
+            layer_data_free(&d);
         }
         if (!n) continue;
         fprintf(out, "# batch %d, geometric means over %d layers: default %.1f GFLOP/s, tuned %.1f "
@@ -331,7 +349,7 @@ int bench_conv(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--batch") && v) {
-            nbatches = parse_list(v, batches, 8), i++;
+            nbatches = bench_parse_sizes(v, batches, 8), i++;
             if (nbatches < 1) {
                 fprintf(stderr, "clnn-bench conv: --batch takes a comma list of sizes 1..4096\n");
                 return 2;
@@ -406,28 +424,16 @@ int bench_conv(int argc, char **argv)
         int nratio = 0;
         for (int li = 0; li < nlayers; li++) {
             const bench_layer *L = &layers[li];
-            clnn_conv_params p = bench_layer_params(L, batches[bi]);
-            int P, Q;
-            if (clnn_conv_output_size(&p, &P, &Q) != CLNN_STATUS_OK) {
-                fprintf(stderr, "clnn-bench conv: layer %s: %s\n", L->name, clnn_last_error());
+            layer_data d;
+            if (layer_data_init(clctx, q, L, batches[bi], &d) != 0) {
+                layer_data_free(&d);
                 rc = 1;
                 continue;
             }
-            double flop = 2.0 * p.batch * p.out_channels * p.in_channels * p.kernel_h *
-                          p.kernel_w * P * Q;
-            size_t nin = (size_t)p.batch * p.in_channels * p.in_height * p.in_width;
-            size_t nout = (size_t)p.batch * p.out_channels * P * Q;
-            size_t nw = (size_t)p.out_channels * p.in_channels * p.kernel_h * p.kernel_w;
-            cl_mem in = random_buffer(clctx, nin, 1), wbuf = random_buffer(clctx, nw, 2);
-            cl_mem obuf = random_buffer(clctx, nout, 3);
-            float *w = malloc(nw * sizeof *w), *bias = calloc((size_t)p.out_channels, sizeof *bias);
-            if (!in || !wbuf || !obuf || !w || !bias) {
-                fprintf(stderr, "clnn-bench conv: layer %s batch %d: out of memory\n", L->name,
-                        p.batch);
-                rc = 1;
-                goto next;
-            }
-            clEnqueueReadBuffer(q, wbuf, CL_TRUE, 0, nw * sizeof *w, w, 0, NULL, NULL);
+            const clnn_conv_params p = d.p;
+            const double flop = d.flop;
+            cl_mem in = d.in, wbuf = d.wbuf, obuf = d.obuf;
+            const float *w = d.w, *bias = d.bias;
 
             double clblast_ms = -1;
             if (with_clblast) {
@@ -476,12 +482,7 @@ int bench_conv(int argc, char **argv)
                 nratio++;
             }
             if (best_ms > 0) log_best_sum += log(flop / (best_ms * 1e-3) * 1e-9);
-        next:
-            if (in) clReleaseMemObject(in);
-            if (wbuf) clReleaseMemObject(wbuf);
-            if (obuf) clReleaseMemObject(obuf);
-            free(w);
-            free(bias);
+            layer_data_free(&d);
         }
         fprintf(out, "# batch %d: best algorithm per layer, geometric mean %.1f GFLOP/s",
                 batches[bi], exp(log_best_sum / nlayers));

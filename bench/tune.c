@@ -68,18 +68,10 @@ static void usage(FILE *f)
             "Ctrl-C finishes the current candidate, saves and exits; the same command resumes.\n");
 }
 
+/* Batch sizes, ascending: a layer tuned at a small batch seeds it at the larger ones. */
 static int parse_batches(const char *s, int *v, int max)
 {
-    int n = 0;
-    while (*s && n < max) {
-        char *end;
-        long x = strtol(s, &end, 10);
-        if (end == s || x < 1 || x > 4096) return -1;
-        v[n++] = (int)x;
-        if (*end && *end != ',') return -1;
-        s = *end == ',' ? end + 1 : end;
-    }
-    /* ascending: a layer tuned at a small batch seeds it at the larger ones */
+    int n = bench_parse_sizes(s, v, max);
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
             int t = v[j];
