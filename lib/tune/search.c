@@ -25,8 +25,7 @@ double clnn_tune_tolerance(clnn_conv_algo algo)
     }
 }
 
-/* xorshift64*: reproducible samples from opt->seed. */
-static uint64_t next_rand(uint64_t *s)
+uint64_t clnn_tune_rand(uint64_t *s)
 {
     *s ^= *s >> 12;
     *s ^= *s << 25;
@@ -34,25 +33,24 @@ static uint64_t next_rand(uint64_t *s)
     return *s * 2685821657736338717ull;
 }
 
-static double uniform01(uint64_t *s) { return (double)(next_rand(s) >> 11) * 0x1.0p-53; }
+static double uniform01(uint64_t *s) { return (double)(clnn_tune_rand(s) >> 11) * 0x1.0p-53; }
 
-static void fill_random(float *x, size_t n, uint64_t seed)
+void clnn_tune_fill_random(float *x, size_t n, uint64_t seed)
 {
     uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
     for (size_t i = 0; i < n; i++) x[i] = (float)(uniform01(&s) * 2.0 - 1.0);
 }
 
-/* Largest |got - want| / scale with scale = max(1, max |want|); *where its index. */
-static double max_error(const float *got, const float *want, size_t n, size_t *where)
+double clnn_tune_max_error(const float *got, const float *want, size_t n, size_t *where)
 {
     double scale = 1.0, err = 0.0;
     for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
-    *where = 0;
+    if (where) *where = 0;
     for (size_t i = 0; i < n; i++) {
         double e = fabs((double)got[i] - want[i]) / scale;
         if (!(e <= err)) { /* also catches NaN */
             err = isnan(e) ? INFINITY : e;
-            *where = i;
+            if (where) *where = i;
             if (isinf(err)) break;
         }
     }
@@ -256,7 +254,7 @@ static double evaluate(layer_ctx *L, const clnn_tune_candidate *c, bool is_defau
         L->got_crop[L->crop_out / 2] += 1.0f;
     size_t at;
     double tol = clnn_tune_tolerance(c->algo);
-    double err = max_error(L->got_crop, L->want_crop, L->crop_out, &at);
+    double err = clnn_tune_max_error(L->got_crop, L->want_crop, L->crop_out, &at);
     if (!(err <= tol)) {
         reject(L, c, "wrong on the cropped layer: error %.3g of the output scale at %zu "
                      "(tolerance %.1g)", err, at, tol);
@@ -278,7 +276,7 @@ static double evaluate(layer_ctx *L, const clnn_tune_candidate *c, bool is_defau
     }
     if (!is_default) {
         tol += clnn_tune_tolerance(L->heuristic);
-        err = max_error(dst, L->default_out, L->nout, &at);
+        err = clnn_tune_max_error(dst, L->default_out, L->nout, &at);
         if (!(err <= tol)) {
             reject(L, c, "differs from the default configuration at full size: %.3g of the "
                          "output scale at %zu (tolerance %.1g)", err, at, tol);
@@ -331,12 +329,12 @@ static bool sample(layer_ctx *L, clnn_conv_algo algo, clnn_tune_candidate *c)
         bool near = uniform01(&L->rng) < 0.5;
         for (int i = 0; i < t->nknobs; i++) {
             const clnn_knob_def *k = &t->knobs[i];
-            int idx = (int)(next_rand(&L->rng) % (uint64_t)k->nvalues);
+            int idx = (int)(clnn_tune_rand(&L->rng) % (uint64_t)k->nvalues);
             if (near) {
                 int d = 0;
                 for (int j = 0; j < k->nvalues; j++)
                     if (k->values[j] == def.v[i]) d = j;
-                idx = d + (int)(next_rand(&L->rng) % 3) - 1;
+                idx = d + (int)(clnn_tune_rand(&L->rng) % 3) - 1;
                 if (idx < 0) idx = 0;
                 if (idx >= k->nvalues) idx = k->nvalues - 1;
             }
@@ -371,7 +369,7 @@ static clnn_conv_algo pick_algo(layer_ctx *L)
 static void shuffle(layer_ctx *L, clnn_tune_candidate *v, int n)
 {
     for (int i = n - 1; i > 0; i--) {
-        int j = (int)(next_rand(&L->rng) % (uint64_t)(i + 1));
+        int j = (int)(clnn_tune_rand(&L->rng) % (uint64_t)(i + 1));
         clnn_tune_candidate tmp = v[i];
         v[i] = v[j], v[j] = tmp;
     }
@@ -554,11 +552,14 @@ static clnn_status setup(layer_ctx *L, const clnn_conv_params *p)
                          "tuner: host memory for a layer of %zu inputs and %zu outputs", L->nin,
                          L->nout);
     }
-    fill_random(x, L->nin, 1);
-    fill_random(L->w, L->nw, 2);
-    fill_random(L->bias, (size_t)L->p.out_channels, 3);
-    fill_random(L->x_crop, L->crop_in, 4);
-    if (res) fill_random(r, L->nout, 5), fill_random(L->r_crop, L->crop_out, 6);
+    clnn_tune_fill_random(x, L->nin, 1);
+    clnn_tune_fill_random(L->w, L->nw, 2);
+    clnn_tune_fill_random(L->bias, (size_t)L->p.out_channels, 3);
+    clnn_tune_fill_random(L->x_crop, L->crop_in, 4);
+    if (res) {
+        clnn_tune_fill_random(r, L->nout, 5);
+        clnn_tune_fill_random(L->r_crop, L->crop_out, 6);
+    }
     st = clnn_conv_reference(&L->crop, L->x_crop, L->w, L->p.has_bias ? L->bias : NULL, L->r_crop,
                              L->want_crop);
     cl_int err = CL_SUCCESS;

@@ -53,6 +53,14 @@ typedef struct clnn_tune_options {
  * fraction of the output's scale max(1, max |want|) (the same as tests/test_conv.c). */
 double clnn_tune_tolerance(clnn_conv_algo algo);
 
+/* Helpers the convolution and CLBlast searches share (search.c). xorshift64*: reproducible
+ * random numbers from a state; a fill with uniform values in [-1, 1) from a seed; and the
+ * largest |got - want| / scale with scale = max(1, max |want|), NaN counting as infinite
+ * (*where receives its index when not NULL). */
+uint64_t clnn_tune_rand(uint64_t *state);
+void clnn_tune_fill_random(float *x, size_t n, uint64_t seed);
+double clnn_tune_max_error(const float *got, const float *want, size_t n, size_t *where);
+
 /* Times a device workload: `run` enqueues one run on q (0 on success). After one run to
  * size them (itself the first sample when it takes 10 ms or more), samples of back-to-back
  * runs (one clFinish each, at least ~10 ms) until min_time seconds and 3 samples; returns the

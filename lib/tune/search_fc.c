@@ -41,14 +41,6 @@ typedef struct fc_ctx {
     char last[320];
 } fc_ctx;
 
-static uint64_t next_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
-}
-
 static CLBlastStatusCode product(fc_ctx *F, fc_buf *f)
 {
     cl_command_queue q = F->dev->queue;
@@ -92,12 +84,7 @@ static double check_and_time(fc_ctx *F, fc_buf *f, char *why, size_t cap)
                  (int)s, clnn_cl_error_name(err));
         return -1;
     }
-    double scale = 1.0, e = 0.0;
-    for (size_t i = 0; i < f->ny; i++) scale = fmax(scale, fabs(f->want[i]));
-    for (size_t i = 0; i < f->ny; i++) {
-        double d = fabs((double)f->got[i] - f->want[i]) / scale;
-        if (!(d <= e)) e = isnan(d) ? INFINITY : d;
-    }
+    double e = clnn_tune_max_error(f->got, f->want, f->ny, NULL);
     if (!(e <= FC_TOLERANCE)) {
         snprintf(why, cap, "%dx%dx%d: wrong result, error %.3g of the output scale", f->s.m,
                  f->s.n, f->s.k, e);
@@ -171,7 +158,7 @@ static bool sample(fc_ctx *F, const clnn_clblast_kernel *k, size_t *v)
 {
     for (int attempt = 0; attempt < 2000; attempt++) {
         for (int i = 0; i < k->nparams; i++)
-            v[i] = (size_t)k->params[i].values[next_rand(&F->rng) % (uint64_t)k->params[i].nvalues];
+            v[i] = (size_t)k->params[i].values[clnn_tune_rand(&F->rng) % (uint64_t)k->params[i].nvalues];
         if (!k->check(v, &F->dev->info)) return true;
     }
     return false;
@@ -276,12 +263,12 @@ static clnn_status tune_kernel(fc_ctx *F, const clnn_clblast_kernel *k, double d
         for (int attempt = 0; !have && attempt < 50; attempt++) {
             if (local) {
                 memcpy(cand, best, (size_t)np * sizeof *cand);
-                int i = (int)(next_rand(&F->rng) % (uint64_t)np);
+                int i = (int)(clnn_tune_rand(&F->rng) % (uint64_t)np);
                 const clnn_clblast_param *p = &k->params[i];
                 int cur = 0;
                 for (int j = 0; j < p->nvalues; j++)
                     if ((size_t)p->values[j] == cand[i]) cur = j;
-                int j = cur + ((next_rand(&F->rng) & 1) ? 1 : -1);
+                int j = cur + ((clnn_tune_rand(&F->rng) & 1) ? 1 : -1);
                 if (j < 0 || j >= p->nvalues) continue;
                 cand[i] = (size_t)p->values[j];
                 if (k->check(cand, &F->dev->info)) continue;
@@ -339,12 +326,6 @@ static void reference(const clnn_tune_fc_layer *s, const float *a, const float *
         }
 }
 
-static void fill_random(float *x, size_t n, uint64_t seed)
-{
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) x[i] = (float)((double)(next_rand(&s) >> 11) * 0x1.0p-52 - 1.0);
-}
-
 clnn_status clnn_tune_clblast_layers(clnn_context *ctx, size_t device,
                                      const clnn_tune_fc_layer *shapes, int nshapes,
                                      const clnn_tune_options *opt, clnn_tune_db *db,
@@ -384,7 +365,8 @@ clnn_status clnn_tune_clblast_layers(clnn_context *ctx, size_t device,
         if (!a || !b || !f->want || !f->got) {
             st = clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "tuner: FC buffers");
         } else {
-            fill_random(a, na, 10 + (uint64_t)i), fill_random(b, nb, 20 + (uint64_t)i);
+            clnn_tune_fill_random(a, na, 10 + (uint64_t)i);
+            clnn_tune_fill_random(b, nb, 20 + (uint64_t)i);
             reference(&f->s, a, b, f->want);
             f->a = clCreateBuffer(dev->cl_ctx, CL_MEM_COPY_HOST_PTR, na * 4, a, &err);
             if (err == CL_SUCCESS)
