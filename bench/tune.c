@@ -9,7 +9,7 @@
  */
 #include "bench.h"
 
-#include "../lib/graph/graph.h"
+#include "../lib/ops/layer.h"
 #include "../lib/tune/search.h"
 
 #include <errno.h>
@@ -122,34 +122,26 @@ static int model_jobs(const char *path, const int *batches, int nb, job_list *L)
     }
     int rc = 0;
     for (int b = 0; b < nb && rc == 0; b++) {
-        clnn_graph *copy = NULL;
-        int *order = NULL, norder = 0;
-        clnn_status st = clnn_graph_clone(g, &copy);
-        if (st == CLNN_STATUS_OK) st = clnn_graph_infer(copy, batches[b], &order, &norder);
-        if (st == CLNN_STATUS_OK) st = clnn_graph_optimize(copy, true);
-        free(order);
-        order = NULL;
-        if (st == CLNN_STATUS_OK) st = clnn_graph_infer(copy, batches[b], &order, &norder);
+        clnn_compiled *cg = NULL;
+        clnn_status st = clnn_graph_compile(g, batches[b], true, &cg);
         if (st != CLNN_STATUS_OK) {
             fprintf(stderr, "clnn-bench tune: %s at batch %d: %s\n", path, batches[b],
                     clnn_last_error());
             rc = -1;
         }
-        for (int i = 0; rc == 0 && i < norder; i++) {
-            const gnode *n = &copy->nodes[order[i]];
+        for (int i = 0; rc == 0 && cg && i < cg->norder; i++) {
+            const gnode *n = &cg->g->nodes[cg->order[i]];
+            clnn_conv_params p;
+            int m, nn, k;
+            bool tb;
             if (n->op == OP_CONV) {
-                clnn_conv_params p;
-                if (clnn_node_conv_params(copy, n, &p) == CLNN_STATUS_OK && !add_job(L, n->name, &p))
+                if (clnn_node_conv_params(cg->g, n, &p) == CLNN_STATUS_OK && !add_job(L, n->name, &p))
                     rc = -1;
-            } else if (n->op == OP_GEMM || n->op == OP_MATMUL) {
-                const gtensor *a = &copy->tensors[n->inputs[0]], *w = &copy->tensors[n->inputs[1]];
-                bool tb = n->op == OP_GEMM && n->a.trans_b;
-                add_fc(L, n->name, (int)a->dims[0], (int)(tb ? w->dims[0] : w->dims[1]),
-                       (int)a->dims[1], tb);
+            } else if (clnn_node_fc_shape(cg->g, n, &m, &nn, &k, &tb)) {
+                add_fc(L, n->name, m, nn, k, tb);
             }
         }
-        free(order);
-        clnn_graph_destroy(copy);
+        clnn_compiled_destroy(cg);
     }
     clnn_graph_destroy(g);
     return rc;

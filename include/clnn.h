@@ -212,13 +212,39 @@ CLNN_API void clnn_context_cache_stats(const clnn_context *ctx, clnn_cache_stats
 /* Layers callable on their own: convolution and pooling (NCHW, float32)                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Activations of the fused epilogues. ReLU6 is CLIP with alpha 0 and beta 6. */
+/* Elementwise functions of the fused epilogues (and of the standalone elementwise layers):
+ * y = f(x) with up to two parameters alpha and beta. ReLU6 is CLIP with alpha 0 and beta 6. */
 typedef enum clnn_activation {
     CLNN_ACTIVATION_NONE = 0,
     CLNN_ACTIVATION_RELU = 1,
-    CLNN_ACTIVATION_CLIP = 2,       /* min(max(x, alpha), beta) */
-    CLNN_ACTIVATION_LEAKY_RELU = 3, /* x >= 0 ? x : alpha * x */
+    CLNN_ACTIVATION_CLIP = 2,         /* min(max(x, alpha), beta) */
+    CLNN_ACTIVATION_LEAKY_RELU = 3,   /* x >= 0 ? x : alpha * x */
     CLNN_ACTIVATION_SIGMOID = 4,
+    CLNN_ACTIVATION_TANH = 5,
+    CLNN_ACTIVATION_HARD_SIGMOID = 6, /* max(0, min(1, alpha * x + beta)) */
+    CLNN_ACTIVATION_HARD_SWISH = 7,   /* x * max(0, min(1, x / 6 + 1 / 2)) */
+    CLNN_ACTIVATION_SILU = 8,         /* x * sigmoid(x) */
+    CLNN_ACTIVATION_MISH = 9,         /* x * tanh(softplus(x)) */
+    CLNN_ACTIVATION_ELU = 10,         /* x >= 0 ? x : alpha * (exp(x) - 1) */
+    CLNN_ACTIVATION_SELU = 11,        /* beta * (x > 0 ? x : alpha * (exp(x) - 1)) */
+    CLNN_ACTIVATION_CELU = 12,        /* max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) */
+    CLNN_ACTIVATION_SOFTPLUS = 13,    /* log(1 + exp(x)) */
+    CLNN_ACTIVATION_SOFTSIGN = 14,    /* x / (1 + |x|) */
+    CLNN_ACTIVATION_GELU = 15,        /* x / 2 * (1 + erf(x / sqrt(2))) */
+    CLNN_ACTIVATION_GELU_TANH = 16,   /* x / 2 * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) */
+    CLNN_ACTIVATION_ABS = 17,
+    CLNN_ACTIVATION_NEG = 18,
+    CLNN_ACTIVATION_EXP = 19,
+    CLNN_ACTIVATION_LOG = 20,
+    CLNN_ACTIVATION_SQRT = 21,
+    CLNN_ACTIVATION_RECIPROCAL = 22,
+    CLNN_ACTIVATION_FLOOR = 23,
+    CLNN_ACTIVATION_CEIL = 24,
+    CLNN_ACTIVATION_ERF = 25,
+    CLNN_ACTIVATION_POW = 26,         /* pow(x, alpha) */
+    CLNN_ACTIVATION_THRESHOLDED_RELU = 27, /* x > alpha ? x : 0 */
+    CLNN_ACTIVATION_AFFINE = 28,      /* alpha * x + beta */
+    CLNN_ACTIVATION_COUNT
 } clnn_activation;
 
 /* Where an optional residual tensor (same shape as the output) is added. */
@@ -366,6 +392,7 @@ typedef enum clnn_attr_type {
     CLNN_ATTR_INTS = 2,
     CLNN_ATTR_FLOATS = 3,
     CLNN_ATTR_STRING = 4,
+    CLNN_ATTR_TENSOR = 5, /* a small tensor value (ConstantOfShape's `value`) */
 } clnn_attr_type;
 
 /* A node attribute, as in ONNX (kernel_shape, strides, pads, alpha, axis...). Every pointer
@@ -379,6 +406,8 @@ typedef struct clnn_attr {
     const float *floats;   /* FLOATS (count values) */
     size_t count;
     const char *s;         /* STRING */
+    int elem_type;         /* TENSOR: ONNX element type (1 float: `floats`; 6 int32, 7 int64,
+                              9 bool: `ints`), count values */
 } clnn_attr;
 
 #define CLNN_ATTR_I(n, v) ((clnn_attr){.name = (n), .type = CLNN_ATTR_INT, .i = (v)})
@@ -431,7 +460,7 @@ CLNN_API size_t clnn_graph_node_count(const clnn_graph *graph);
 CLNN_API const char *clnn_graph_input_name(const clnn_graph *graph, size_t i);
 CLNN_API const char *clnn_graph_output_name(const clnn_graph *graph, size_t i);
 
-/* Loads an ONNX model (opsets 7 to 17). Weights come from initializers (raw_data or typed
+/* Loads an ONNX model (opsets 1 to 20). Weights come from initializers (raw_data or typed
  * fields) and from external data files in the model's folder (never outside it). An
  * unsupported operator, data type or attribute is an error naming the node. *graph is owned
  * by the caller. */

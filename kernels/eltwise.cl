@@ -13,14 +13,14 @@
  * Options set by the host (build-time choices, not tuning knobs):
  *   ACT         activation code of common.cl applied last (parameters are kernel arguments,
  *               so Clip's infinite bounds need no literal)
- *   BINARY_MUL  1: Y = A * B, 0: Y = A + B
+ *   BINARY_OP   the function of A and B (enum binop in lib/ops/layer_eltwise.c)
  *   A_INNER, B_INNER  1 if the operand steps along dimension 0, 0 if it repeats one value
  *               there (broadcast); baked in so the loads are contiguous or uniform
  *   NDIM        dimensions left after collapsing the broadcast (1..8)
  *   SPLIT_ROWS  rows folded into one index (below)
  */
-#ifndef BINARY_MUL
-#define BINARY_MUL 0
+#ifndef BINARY_OP
+#define BINARY_OP 0
 #endif
 #ifndef A_INNER
 #define A_INNER 1
@@ -28,6 +28,31 @@
 #ifndef B_INNER
 #define B_INNER 1
 #endif
+
+/* The binary function BINARY_OP; comparisons and logical ones give 1 or 0. */
+inline float clnn_binary(float a, float b)
+{
+    switch (BINARY_OP) {
+    case 0: return a + b;
+    case 1: return a - b;
+    case 2: return a * b;
+    case 3: return a / b;
+    case 4: return pow(a, b);
+    case 5: return isnan(a) || a < b ? a : b;
+    case 6: return isnan(a) || a > b ? a : b;
+    case 7: return a < 0.0f ? a * b : a; /* PRelu */
+    case 8: return a == b ? 1.0f : 0.0f;
+    case 9: return a < b ? 1.0f : 0.0f;
+    case 10: return a > b ? 1.0f : 0.0f;
+    case 11: return a <= b ? 1.0f : 0.0f;
+    case 12: return a >= b ? 1.0f : 0.0f;
+    case 14: return fmod(a, b);
+    case 15: return (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f;
+    case 16: return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
+    case 17: return ((a != 0.0f) != (b != 0.0f)) ? 1.0f : 0.0f;
+    default: return NAN;
+    }
+}
 
 /* Y = act(X) over n floats; X may be Y (in place: each work-item reads its element before
  * writing it). */
@@ -91,11 +116,7 @@ __kernel void binary_nd(__global const float *A, __global const float *B, __glob
     ib += r * (NDIM == 3 ? sb.s2 : NDIM == 4 ? sb.s3 : NDIM == 5 ? sb.s4 : NDIM == 6 ? sb.s5
               : NDIM == 7 ? sb.s6 : sb.s7);
 #endif
-#if BINARY_MUL
-    const float v = A[ia] * B[ib];
-#else
-    const float v = A[ia] + B[ib];
-#endif
+    const float v = clnn_binary(A[ia], B[ib]);
     Y[row * shape.s0 + i0] = clnn_activate(v, ACT, act_a, act_b);
 }
 

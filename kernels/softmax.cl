@@ -1,6 +1,6 @@
 /*
- * softmax.cl - numerically stable softmax (the maximum is subtracted before exp) over one
- * axis of a tensor viewed as [outer, L, inner], float32.
+ * softmax.cl - numerically stable softmax and log-softmax (the maximum is subtracted before
+ * exp) over one axis of a tensor viewed as [outer, L, inner], float32.
  *
  *  softmax_rows     inner == 1 and long rows (classifiers, [N, 1000]): one work-group of SWG
  *                   items per row, strided partial results reduced in local memory.
@@ -8,10 +8,14 @@
  *                   work-item per (outer, inner) position, dimension 0 along the inner index
  *                   so neighbouring work-items read neighbouring floats.
  *
- * Both write exp(x - max) to Y on the way and scale it by 1 / sum afterwards; each
+ * Softmax writes exp(x - max) to Y on the way and scales it by 1 / sum afterwards; each
  * work-item rereads only what it wrote itself, and every read of X for a position happens
- * before the first write of it, so X may be Y.
+ * before the first write of it, so X may be Y. Log-softmax (LOG_SOFTMAX 1) writes only at
+ * the end, x - max - log(sum), each element read just before it is written.
  */
+#ifndef LOG_SOFTMAX
+#define LOG_SOFTMAX 0 // 1: log(softmax(x))
+#endif
 #ifndef SWG
 #define SWG 64 // work-items per row in softmax_rows (a power of two)
 #endif
@@ -53,7 +57,7 @@ softmax_rows(__global const float *X, __global float *Y, int L)
     for (int b = 0; b < L; b += SWG) {
         if (b + lid < L) {
             const float e = exp(x[b + lid] - m);
-            y[b + lid] = e;
+            if (!LOG_SOFTMAX) y[b + lid] = e;
             sum += e;
         }
         LOOP_BARRIER();
@@ -64,9 +68,9 @@ softmax_rows(__global const float *X, __global float *Y, int L)
         if (lid < s) part[lid] += part[lid + s];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    const float r = 1.0f / part[0];
+    const float r = 1.0f / part[0], shift = m + log(part[0]);
     for (int b = 0; b < L; b += SWG) {
-        if (b + lid < L) y[b + lid] *= r;
+        if (b + lid < L) y[b + lid] = LOG_SOFTMAX ? x[b + lid] - shift : y[b + lid] * r;
         LOOP_BARRIER();
     }
 }
@@ -96,13 +100,14 @@ __kernel void softmax_strided(__global const float *X, __global float *Y, int L,
     float sum = 0.0f;
     for (int l = 0; l < L; l++) {
         const float e = exp(x[(size_t)l * inner] - m);
-        if (live) y[(size_t)l * inner] = e;
+        if (live && !LOG_SOFTMAX) y[(size_t)l * inner] = e;
         sum += e;
         LOOP_BARRIER();
     }
-    const float r = 1.0f / sum;
+    const float r = 1.0f / sum, shift = m + log(sum);
     for (int l = 0; l < L; l++) {
-        if (live) y[(size_t)l * inner] *= r;
+        const size_t k = (size_t)l * inner;
+        if (live) y[k] = LOG_SOFTMAX ? x[k] - shift : y[k] * r;
         LOOP_BARRIER();
     }
 }

@@ -1,43 +1,14 @@
 /*
- * builder.c - the graph builder API: inputs, constants, nodes with their attributes checked
- * and parsed per operator, outputs; plus copying and small shape helpers. The ONNX loader
- * builds through these same calls.
+ * builder.c - the graph builder API: inputs, constants, nodes, outputs; plus copying and
+ * small shape helpers. The ONNX loader builds through these same calls. A node's operator,
+ * version, arity and attributes are checked against its definition (op.h): one parser
+ * applies the operator's attribute schema into its attribute struct.
  */
-#include "graph.h"
+#include "op.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *op_names[OP_COUNT] = {
-    [OP_CONV] = "Conv",
-    [OP_MAX_POOL] = "MaxPool",
-    [OP_AVERAGE_POOL] = "AveragePool",
-    [OP_GLOBAL_AVERAGE_POOL] = "GlobalAveragePool",
-    [OP_GLOBAL_MAX_POOL] = "GlobalMaxPool",
-    [OP_GEMM] = "Gemm",
-    [OP_MATMUL] = "MatMul",
-    [OP_RELU] = "Relu",
-    [OP_CLIP] = "Clip",
-    [OP_LEAKY_RELU] = "LeakyRelu",
-    [OP_SIGMOID] = "Sigmoid",
-    [OP_ADD] = "Add",
-    [OP_MUL] = "Mul",
-    [OP_CONCAT] = "Concat",
-    [OP_LRN] = "LRN",
-    [OP_BATCH_NORM] = "BatchNormalization",
-    [OP_SOFTMAX] = "Softmax",
-    [OP_FLATTEN] = "Flatten",
-    [OP_RESHAPE] = "Reshape",
-    [OP_IDENTITY] = "Identity",
-    [OP_DROPOUT] = "Dropout",
-    [OP_CONSTANT] = "Constant",
-};
-
-const char *clnn_op_name(clnn_op op)
-{
-    return (unsigned)op < OP_COUNT ? op_names[op] : "?";
-}
 
 clnn_status clnn_graph_create(clnn_graph **graph)
 {
@@ -55,7 +26,12 @@ void clnn_graph_destroy(clnn_graph *g)
         free(g->tensors[i].data);
         free(g->tensors[i].idata);
     }
-    for (int i = 0; i < g->nnodes; i++) free(g->nodes[i].name);
+    for (int i = 0; i < g->nnodes; i++) {
+        free(g->nodes[i].name);
+        free(g->nodes[i].inputs);
+        free(g->nodes[i].outputs);
+        free(g->nodes[i].attrs);
+    }
     free(g->tensors);
     free(g->nodes);
     free(g->inputs);
@@ -138,6 +114,16 @@ const char *clnn_shape_str(const int64_t *dims, int ndim, char *buf, size_t cap)
 
 static bool valid_name(const char *s) { return s && *s && strlen(s) < 4096; }
 
+const char *clnn_dtype_name(clnn_dtype t)
+{
+    switch (t) {
+    case CLNN_DTYPE_FLOAT: return "FLOAT";
+    case CLNN_DTYPE_INT64: return "INT64";
+    case CLNN_DTYPE_BOOL: return "BOOL";
+    default: return "UNDEFINED";
+    }
+}
+
 /* Appends a tensor; returns its index or -1 (message recorded). */
 static int new_tensor(clnn_graph *g, const char *name)
 {
@@ -166,18 +152,41 @@ static int new_tensor(clnn_graph *g, const char *name)
     return index;
 }
 
+int clnn_graph_new_tensor(clnn_graph *g, const char *name)
+{
+    if (clnn_graph_find_tensor(g, name) >= 0) {
+        clnn_fail(NULL, CLNN_STATUS_INTERNAL, "tensor '%.200s' exists already", name);
+        return -1;
+    }
+    return new_tensor(g, name);
+}
+
+void clnn_tensor_set_const(gtensor *t, clnn_dtype dtype, const int64_t *dims, int ndim,
+                           void *data)
+{
+    free(t->data);
+    free(t->idata);
+    t->data = dtype == CLNN_DTYPE_FLOAT ? data : NULL;
+    t->idata = dtype == CLNN_DTYPE_FLOAT ? NULL : data;
+    t->dtype = dtype;
+    t->ndim = ndim;
+    if (ndim > 0) memmove(t->dims, dims, (size_t)ndim * sizeof *dims);
+}
+
+/* Graph inputs: dimensions 1..2^30 (dims[0] <= 0: the batch). Constants may be empty (a
+ * dimension of 0): exporters write empty `roi` and `scales` inputs of Resize. */
 static clnn_status check_dims(const char *what, const char *name, const int64_t *dims,
-                              size_t ndim, bool batch_free_ok)
+                              size_t ndim, bool is_input)
 {
     if (ndim > CLNN_MAX_DIMS || (ndim > 0 && !dims))
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
                          "%s '%s': %zu dimensions (at most %d)", what, name, ndim,
                          CLNN_MAX_DIMS);
     for (size_t i = 0; i < ndim; i++)
-        if ((dims[i] <= 0 && !(i == 0 && batch_free_ok)) || dims[i] > (1 << 30))
+        if ((is_input ? i > 0 && dims[i] < 1 : dims[i] < 0) || dims[i] > (1 << 30))
             return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
-                             "%s '%s': dimension %zu is %lld (must be 1..2^30)", what, name, i,
-                             (long long)dims[i]);
+                             "%s '%s': dimension %zu is %lld (must be %d..2^30)", what, name, i,
+                             (long long)dims[i], is_input ? 1 : 0);
     if (clnn_shape_count(dims, (int)ndim) > ((int64_t)1 << 31))
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
                          "%s '%s' has more than 2^31 elements", what, name);
@@ -214,6 +223,7 @@ clnn_status clnn_graph_add_input(clnn_graph *g, const char *name, const int64_t 
     if (t < 0) return CLNN_STATUS_OUT_OF_HOST_MEMORY;
     gtensor *x = &g->tensors[t];
     x->is_input = true;
+    x->dtype = CLNN_DTYPE_FLOAT;
     x->ndim = (int)ndim;
     if (ndim) memcpy(x->dims, dims, ndim * sizeof *dims);
     if (ndim && x->dims[0] <= 0) {
@@ -223,8 +233,8 @@ clnn_status clnn_graph_add_input(clnn_graph *g, const char *name, const int64_t 
     return push_index(&g->inputs, &g->ninputs, t);
 }
 
-static clnn_status add_const(clnn_graph *g, const char *name, const int64_t *dims, size_t ndim,
-                             const void *data, bool is_int)
+clnn_status clnn_graph_add_constant_typed(clnn_graph *g, const char *name, clnn_dtype dtype,
+                                          const int64_t *dims, size_t ndim, const void *data)
 {
     if (!g) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "graph is NULL");
     clnn_status st = unique_name(g, name, "constant");
@@ -233,6 +243,10 @@ static clnn_status add_const(clnn_graph *g, const char *name, const int64_t *dim
     int64_t count = clnn_shape_count(dims, (int)ndim);
     if (count > 0 && !data)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "constant '%s': data is NULL", name);
+    if (dtype != CLNN_DTYPE_FLOAT && dtype != CLNN_DTYPE_INT64 && dtype != CLNN_DTYPE_BOOL)
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "constant '%s': element type %d",
+                         name, (int)dtype);
+    const bool is_int = dtype != CLNN_DTYPE_FLOAT;
     size_t esize = is_int ? sizeof(int64_t) : sizeof(float);
     void *copy = malloc((size_t)(count ? count : 1) * esize);
     if (!copy) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "constant '%s'", name);
@@ -243,8 +257,11 @@ static clnn_status add_const(clnn_graph *g, const char *name, const int64_t *dim
         return CLNN_STATUS_OUT_OF_HOST_MEMORY;
     }
     gtensor *x = &g->tensors[t];
+    x->dtype = dtype;
     x->ndim = (int)ndim;
     if (ndim) memcpy(x->dims, dims, ndim * sizeof *dims);
+    if (dtype == CLNN_DTYPE_BOOL)
+        for (int64_t i = 0; i < count; i++) ((int64_t *)copy)[i] = ((int64_t *)copy)[i] != 0;
     if (is_int)
         x->idata = copy;
     else
@@ -255,14 +272,14 @@ static clnn_status add_const(clnn_graph *g, const char *name, const int64_t *dim
 clnn_status clnn_graph_add_constant(clnn_graph *g, const char *name, const int64_t *dims,
                                     size_t ndim, const float *data)
 {
-    return add_const(g, name, dims, ndim, data, false);
+    return clnn_graph_add_constant_typed(g, name, CLNN_DTYPE_FLOAT, dims, ndim, data);
 }
 
 clnn_status clnn_graph_add_constant_int64(clnn_graph *g, const char *name,
                                           const int64_t *dims, size_t ndim,
                                           const int64_t *data)
 {
-    return add_const(g, name, dims, ndim, data, true);
+    return clnn_graph_add_constant_typed(g, name, CLNN_DTYPE_INT64, dims, ndim, data);
 }
 
 clnn_status clnn_graph_bind_input(clnn_graph *g, const char *name, const float *data,
@@ -292,6 +309,7 @@ clnn_status clnn_graph_bind_input(clnn_graph *g, const char *name, const float *
     if (want) memcpy(copy, data, want * sizeof *copy);
     x->data = copy;
     x->is_input = false;
+    x->batch_free = false;
     memmove(g->inputs + k, g->inputs + k + 1, (size_t)(g->ninputs - k - 1) * sizeof *g->inputs);
     g->ninputs--;
     g->model_batch = 0;
@@ -312,52 +330,11 @@ clnn_status clnn_graph_add_output(clnn_graph *g, const char *name)
     return push_index(&g->outputs, &g->noutputs, t);
 }
 
-/* ---- attributes ------------------------------------------------------------------------ */
-
-/* Which attributes an operator accepts (a NULL-terminated list of names). */
-static const char *const conv_attrs[] = {"kernel_shape", "strides", "pads", "dilations", "group",
-                                         "auto_pad", NULL};
-static const char *const maxpool_attrs[] = {"kernel_shape", "strides", "pads", "dilations",
-                                            "ceil_mode", "auto_pad", "storage_order", NULL};
-static const char *const avgpool_attrs[] = {"kernel_shape", "strides", "pads", "ceil_mode",
-                                            "count_include_pad", "auto_pad", NULL};
-static const char *const gemm_attrs[] = {"alpha", "beta", "transA", "transB", "broadcast",
-                                         NULL};
-static const char *const clip_attrs[] = {"min", "max", NULL};
-static const char *const leaky_attrs[] = {"alpha", NULL};
-static const char *const add_attrs[] = {"broadcast", "axis", NULL};
-static const char *const axis_attrs[] = {"axis", NULL};
-static const char *const lrn_attrs[] = {"size", "alpha", "beta", "bias", NULL};
-static const char *const bn_attrs[] = {"epsilon", "momentum", "spatial", "training_mode",
-                                       "is_test", "consumed_inputs", NULL};
-static const char *const reshape_attrs[] = {"allowzero", NULL};
-static const char *const dropout_attrs[] = {"ratio", "seed", "is_test", NULL};
-static const char *const none_attrs[] = {NULL};
-
-static const char *const *allowed_attrs(clnn_op op)
-{
-    switch (op) {
-    case OP_CONV: return conv_attrs;
-    case OP_MAX_POOL: return maxpool_attrs;
-    case OP_AVERAGE_POOL: return avgpool_attrs;
-    case OP_GEMM: return gemm_attrs;
-    case OP_CLIP: return clip_attrs;
-    case OP_LEAKY_RELU: return leaky_attrs;
-    case OP_ADD:
-    case OP_MUL: return add_attrs;
-    case OP_CONCAT:
-    case OP_SOFTMAX:
-    case OP_FLATTEN: return axis_attrs;
-    case OP_LRN: return lrn_attrs;
-    case OP_BATCH_NORM: return bn_attrs;
-    case OP_RESHAPE: return reshape_attrs;
-    case OP_DROPOUT: return dropout_attrs;
-    default: return none_attrs;
-    }
-}
+/* ---- attributes: one parser for every operator's schema -------------------------------- */
 
 typedef struct attr_ctx {
     const char *node, *op;
+    int version;
 } attr_ctx;
 
 static clnn_status bad_attr(const attr_ctx *c, const clnn_attr *a, const char *why)
@@ -366,186 +343,240 @@ static clnn_status bad_attr(const attr_ctx *c, const clnn_attr *a, const char *w
                      c->node, c->op, a->name, why);
 }
 
-static clnn_status get_int(const attr_ctx *c, const clnn_attr *a, int64_t lo, int64_t hi,
-                           int *out)
+static bool has_version(const op_attr *r, int version)
 {
-    if (a->type != CLNN_ATTR_INT) return bad_attr(c, a, "must be an integer");
-    if (a->i < lo || a->i > hi) {
-        return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                         "node '%s' (%s): attribute '%s' is %lld, outside %lld..%lld", c->node,
-                         c->op, a->name, (long long)a->i, (long long)lo, (long long)hi);
-    }
-    *out = (int)a->i;
-    return CLNN_STATUS_OK;
+    return (!r->since || version >= r->since) && (!r->until || version < r->until);
 }
 
-static clnn_status get_float(const attr_ctx *c, const clnn_attr *a, float *out)
+static void store_int(void *field, size_t size, int64_t v)
 {
-    if (a->type == CLNN_ATTR_FLOAT)
-        *out = a->f;
-    else if (a->type == CLNN_ATTR_INT)
-        *out = (float)a->i;
+    if (size == sizeof(int64_t))
+        *(int64_t *)field = v;
     else
-        return bad_attr(c, a, "must be a float");
-    return CLNN_STATUS_OK;
+        *(int *)field = (int)v;
 }
 
-/* Reads an INTS attribute of exactly n values in [lo, hi] (2-D ops only). */
-static clnn_status get_ints(const attr_ctx *c, const clnn_attr *a, size_t n, int64_t lo,
-                            int64_t hi, int *out)
+static clnn_status check_int(const attr_ctx *c, const clnn_attr *a, const op_attr *r,
+                             int64_t v, const char *index)
 {
-    if (a->type != CLNN_ATTR_INTS || (a->count && !a->ints))
-        return bad_attr(c, a, "must be a list of integers");
-    if (a->count != n) {
-        return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                         "node '%s' (%s): attribute '%s' has %zu values; clnn supports 2-D "
-                         "layers (%zu values)",
-                         c->node, c->op, a->name, a->count, n);
+    if (v >= r->lo && v <= r->hi) return CLNN_STATUS_OK;
+    return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
+                     "node '%s' (%s): attribute '%s'%s is %lld, outside %lld..%lld", c->node,
+                     c->op, a->name, index, (long long)v, (long long)r->lo, (long long)r->hi);
+}
+
+/* Writes one given attribute into the struct at `base` as its schema row says. */
+static clnn_status parse_attr(const attr_ctx *c, const op_attr *r, const clnn_attr *a,
+                              unsigned char *base)
+{
+    void *field = base + r->offset;
+    switch (r->kind) {
+    case OPA_INT: {
+        if (a->type != CLNN_ATTR_INT) return bad_attr(c, a, "must be an integer");
+        clnn_status st = check_int(c, a, r, a->i, "");
+        if (st == CLNN_STATUS_OK) store_int(field, r->size, a->i);
+        return st;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (a->ints[i] < lo || a->ints[i] > hi)
+    case OPA_FLOAT:
+        if (a->type == CLNN_ATTR_FLOAT)
+            *(float *)field = a->f;
+        else if (a->type == CLNN_ATTR_INT)
+            *(float *)field = (float)a->i;
+        else
+            return bad_attr(c, a, "must be a float");
+        return CLNN_STATUS_OK;
+    case OPA_INTS: {
+        if (a->type != CLNN_ATTR_INTS || (a->count && !a->ints))
+            return bad_attr(c, a, "must be a list of integers");
+        if (a->count > r->cap)
             return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                             "node '%s' (%s): attribute '%s'[%zu] is %lld, outside %lld..%lld",
-                             c->node, c->op, a->name, i, (long long)a->ints[i], (long long)lo,
-                             (long long)hi);
-        out[i] = (int)a->ints[i];
+                             "node '%s' (%s): attribute '%s' has %zu values; clnn takes at most "
+                             "%u",
+                             c->node, c->op, a->name, a->count, (unsigned)r->cap);
+        for (size_t i = 0; i < a->count; i++) {
+            char idx[32];
+            snprintf(idx, sizeof idx, "[%zu]", i);
+            clnn_status st = check_int(c, a, r, a->ints[i], idx);
+            if (st != CLNN_STATUS_OK) return st;
+            ((int64_t *)field)[i] = a->ints[i];
+        }
+        *(int *)(base + r->count_offset) = (int)a->count;
+        return CLNN_STATUS_OK;
     }
+    case OPA_FLOATS:
+        if (a->type != CLNN_ATTR_FLOATS || (a->count && !a->floats))
+            return bad_attr(c, a, "must be a list of floats");
+        if (a->count > r->cap)
+            return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
+                             "node '%s' (%s): attribute '%s' has %zu values; clnn takes at most "
+                             "%u",
+                             c->node, c->op, a->name, a->count, (unsigned)r->cap);
+        if (a->count) memcpy(field, a->floats, a->count * sizeof(float));
+        *(int *)(base + r->count_offset) = (int)a->count;
+        return CLNN_STATUS_OK;
+    case OPA_ENUM: {
+        if (a->type != CLNN_ATTR_STRING || !a->s) return bad_attr(c, a, "must be a string");
+        for (int i = 0; r->choices[i]; i++)
+            if (!strcmp(r->choices[i], a->s)) {
+                *(int *)field = i;
+                return CLNN_STATUS_OK;
+            }
+        char list[256];
+        size_t len = 0;
+        list[0] = '\0';
+        for (int i = 0; r->choices[i] && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                                    r->choices[i]);
+        return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
+                         "node '%s' (%s): attribute '%s' is '%.64s'; clnn supports %s", c->node,
+                         c->op, a->name, a->s, list);
+    }
+    case OPA_SCALAR: {
+        op_scalar *v = field;
+        if (a->type != CLNN_ATTR_TENSOR) return bad_attr(c, a, "must be a tensor");
+        if (a->count != 1) return bad_attr(c, a, "must hold exactly one value");
+        if (a->elem_type == CLNN_DTYPE_FLOAT && a->floats) {
+            v->dtype = CLNN_DTYPE_FLOAT;
+            v->f = a->floats[0];
+            v->i = 0;
+        } else if ((a->elem_type == 6 || a->elem_type == CLNN_DTYPE_INT64 ||
+                    a->elem_type == CLNN_DTYPE_BOOL) && a->ints) {
+            v->dtype = a->elem_type == CLNN_DTYPE_BOOL ? CLNN_DTYPE_BOOL : CLNN_DTYPE_INT64;
+            v->i = a->elem_type == CLNN_DTYPE_BOOL ? a->ints[0] != 0 : a->ints[0];
+            v->f = (double)v->i;
+        } else {
+            return bad_attr(c, a, "has an element type clnn does not carry (FLOAT, INT32, "
+                                  "INT64 and BOOL are)");
+        }
+        return CLNN_STATUS_OK;
+    }
+    case OPA_IGNORE: return CLNN_STATUS_OK;
+    }
+    return CLNN_STATUS_INTERNAL;
+}
+
+/* Defaults of every schema row the version has. */
+static void default_attrs(const clnn_op_def *def, int version, unsigned char *base)
+{
+    for (int i = 0; i < def->nattrs; i++) {
+        const op_attr *r = &def->attrs[i];
+        if (!has_version(r, version)) continue;
+        void *field = base + r->offset;
+        switch (r->kind) {
+        case OPA_INT: store_int(field, r->size, (int64_t)r->def); break;
+        case OPA_FLOAT: *(float *)field = (float)r->def; break;
+        case OPA_ENUM: *(int *)field = (int)r->def; break;
+        default: break; /* lists start empty (calloc), scalars at 0 */
+        }
+    }
+}
+
+/* Parses `attrs` for a node of `def` at `version` into a new attribute struct. */
+static clnn_status parse_attrs(const clnn_op_def *def, const attr_ctx *c, const clnn_attr *attrs,
+                               size_t nattrs, void **out, uint64_t *set)
+{
+    *out = NULL;
+    *set = 0;
+    unsigned char *base = calloc(1, def->attr_size ? def->attr_size : 1);
+    if (!base) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "node '%s'", c->node);
+    default_attrs(def, c->version, base);
+    for (size_t i = 0; i < nattrs; i++) {
+        const clnn_attr *a = &attrs[i];
+        clnn_status st = CLNN_STATUS_OK;
+        int row = -1, other = -1;
+        if (!a->name)
+            st = clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "node '%s' (%s): attribute "
+                           "without a name", c->node, c->op);
+        for (int k = 0; st == CLNN_STATUS_OK && k < def->nattrs; k++)
+            if (!strcmp(def->attrs[k].name, a->name)) {
+                if (has_version(&def->attrs[k], c->version))
+                    row = k;
+                else
+                    other = k;
+            }
+        if (st == CLNN_STATUS_OK && row < 0)
+            st = other >= 0 ? clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
+                                        "node '%s' (%s): attribute '%.64s' is not part of "
+                                        "version %d of the operator",
+                                        c->node, c->op, a->name, c->version)
+                            : clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
+                                        "node '%s' (%s): unsupported attribute '%.64s'",
+                                        c->node, c->op, a->name);
+        if (st == CLNN_STATUS_OK && (*set >> row & 1))
+            st = clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
+                           "node '%s' (%s): attribute '%s' is given twice", c->node, c->op,
+                           a->name);
+        if (st == CLNN_STATUS_OK) st = parse_attr(c, &def->attrs[row], a, base);
+        if (st != CLNN_STATUS_OK) {
+            free(base);
+            return st;
+        }
+        *set |= 1ull << row;
+    }
+    for (int k = 0; k < def->nattrs; k++)
+        if (def->attrs[k].required && has_version(&def->attrs[k], c->version) &&
+            !(*set >> k & 1)) {
+            free(base);
+            return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
+                             "node '%s' (%s): attribute '%s' is required", c->node, c->op,
+                             def->attrs[k].name);
+        }
+    *out = base;
     return CLNN_STATUS_OK;
 }
 
-static void default_attrs(clnn_op op, gattrs *a, int opset)
+bool op_attr_given(const gnode *n, const char *name)
 {
-    memset(a, 0, sizeof *a);
-    a->strides[0] = a->strides[1] = 1;
-    a->dilations[0] = a->dilations[1] = 1;
-    a->groups = 1;
-    a->alpha = 1.0f;
-    a->beta = 1.0f;
-    a->epsilon = 1e-5f;
-    a->axis = 1;
-    a->lrn_alpha = 1e-4f;
-    a->lrn_beta = 0.75f;
-    a->lrn_bias = 1.0f;
-    if (op == OP_LEAKY_RELU) a->alpha = 0.01f;
-    if (op == OP_SOFTMAX) {
-        a->softmax_opset13 = opset == 0 || opset >= 13;
-        a->axis = a->softmax_opset13 ? -1 : 1;
-    }
-}
-
-static clnn_status parse_attr(clnn_op op, const attr_ctx *c, const clnn_attr *at, gattrs *a,
-                              bool *has_kernel)
-{
-    const char *n = at->name;
-    int v = 0;
-    clnn_status st = CLNN_STATUS_OK;
-    if (!strcmp(n, "kernel_shape")) {
-        st = get_ints(c, at, 2, 1, 1 << 16, a->kernel);
-        *has_kernel = true;
-    } else if (!strcmp(n, "strides")) {
-        st = get_ints(c, at, 2, 1, 1 << 16, a->strides);
-    } else if (!strcmp(n, "pads")) {
-        int p[4];
-        st = get_ints(c, at, 4, 0, 1 << 16, p);
-        /* ONNX order: begin of each axis, then end of each axis. */
-        a->pads[0] = p[0], a->pads[1] = p[1], a->pads[2] = p[2], a->pads[3] = p[3];
-    } else if (!strcmp(n, "dilations")) {
-        st = get_ints(c, at, 2, 1, 1 << 16, a->dilations);
-        if (st == CLNN_STATUS_OK && op == OP_MAX_POOL && (a->dilations[0] != 1 || a->dilations[1] != 1))
-            st = bad_attr(c, at, "other than 1 is not supported for pooling");
-    } else if (!strcmp(n, "group")) {
-        st = get_int(c, at, 1, 1 << 24, &a->groups);
-    } else if (!strcmp(n, "auto_pad")) {
-        if (at->type != CLNN_ATTR_STRING || !at->s) return bad_attr(c, at, "must be a string");
-        if (!strcmp(at->s, "SAME_UPPER"))
-            a->auto_pad_same_upper = true;
-        else if (!strcmp(at->s, "SAME_LOWER"))
-            a->auto_pad_same_lower = true;
-        else if (strcmp(at->s, "NOTSET") != 0 && strcmp(at->s, "VALID") != 0)
-            return bad_attr(c, at, "must be NOTSET, VALID, SAME_UPPER or SAME_LOWER");
-    } else if (!strcmp(n, "ceil_mode")) {
-        st = get_int(c, at, 0, 1, &v);
-        a->ceil_mode = v;
-    } else if (!strcmp(n, "count_include_pad")) {
-        st = get_int(c, at, 0, 1, &v);
-        a->count_include_pad = v;
-    } else if (!strcmp(n, "storage_order")) {
-        st = get_int(c, at, 0, 0, &v);
-    } else if (!strcmp(n, "alpha")) {
-        st = op == OP_LRN ? get_float(c, at, &a->lrn_alpha) : get_float(c, at, &a->alpha);
-    } else if (!strcmp(n, "beta")) {
-        st = op == OP_LRN ? get_float(c, at, &a->lrn_beta) : get_float(c, at, &a->beta);
-    } else if (!strcmp(n, "bias")) {
-        st = get_float(c, at, &a->lrn_bias);
-    } else if (!strcmp(n, "size")) {
-        st = get_int(c, at, 1, 1 << 16, &a->lrn_size);
-    } else if (!strcmp(n, "transA")) {
-        st = get_int(c, at, 0, 1, &v);
-        a->trans_a = v;
-    } else if (!strcmp(n, "transB")) {
-        st = get_int(c, at, 0, 1, &v);
-        a->trans_b = v;
-    } else if (!strcmp(n, "broadcast")) {
-        st = get_int(c, at, 0, 1, &v); /* opset < 7 semantics: numpy-style is what we do */
-    } else if (!strcmp(n, "min")) {
-        st = get_float(c, at, &a->clip_min);
-        a->has_clip_min = true;
-    } else if (!strcmp(n, "max")) {
-        st = get_float(c, at, &a->clip_max);
-        a->has_clip_max = true;
-    } else if (!strcmp(n, "axis")) {
-        st = get_int(c, at, -CLNN_MAX_DIMS, CLNN_MAX_DIMS - 1, &a->axis);
-        if (op == OP_ADD || op == OP_MUL)
-            st = bad_attr(c, at, "(legacy broadcast axis) is not supported");
-    } else if (!strcmp(n, "epsilon")) {
-        st = get_float(c, at, &a->epsilon);
-        if (st == CLNN_STATUS_OK && !(a->epsilon >= 0)) st = bad_attr(c, at, "must be >= 0");
-    } else if (!strcmp(n, "momentum") || !strcmp(n, "ratio") || !strcmp(n, "seed") ||
-               !strcmp(n, "consumed_inputs")) {
-        /* meaningless for inference */
-    } else if (!strcmp(n, "is_test")) {
-        st = get_int(c, at, 0, 1, &v);
-    } else if (!strcmp(n, "spatial")) {
-        st = get_int(c, at, 1, 1, &v);
-    } else if (!strcmp(n, "training_mode")) {
-        st = get_int(c, at, 0, 0, &v);
-    } else if (!strcmp(n, "allowzero")) {
-        st = get_int(c, at, 0, 1, &v);
-        a->allowzero = v;
-    }
-    (void)has_kernel;
-    return st;
-}
-
-static bool parse_op(const char *type, clnn_op *op)
-{
-    for (int i = 0; i < OP_COUNT; i++)
-        if (strcmp(op_names[i], type) == 0) {
-            *op = (clnn_op)i;
-            return true;
-        }
+    const clnn_op_def *def = clnn_op_def_of(n->op);
+    for (int k = 0; k < def->nattrs; k++)
+        if (!strcmp(def->attrs[k].name, name) && (n->attr_set >> k & 1)) return true;
     return false;
 }
 
-/* Input and output counts each operator accepts. */
-static void arity(clnn_op op, int *in_min, int *in_max, int *out_max)
+/* ---- nodes ----------------------------------------------------------------------------- */
+
+static bool grow_nodes(clnn_graph *g)
 {
-    *out_max = 1;
-    switch (op) {
-    case OP_CONV: *in_min = 2, *in_max = 3; break;
-    case OP_GEMM: *in_min = 2, *in_max = 3; break;
-    case OP_MATMUL:
-    case OP_ADD:
-    case OP_MUL: *in_min = *in_max = 2; break;
-    case OP_CLIP: *in_min = 1, *in_max = 3; break;
-    case OP_CONCAT: *in_min = 1, *in_max = CLNN_MAX_NODE_INPUTS; break;
-    case OP_BATCH_NORM: *in_min = *in_max = 5; break;
-    case OP_RESHAPE: *in_min = *in_max = 2; break;
-    case OP_DROPOUT: *in_min = 1, *in_max = 3, *out_max = 2; break;
-    case OP_MAX_POOL: *in_min = *in_max = 1; break;
-    case OP_CONSTANT: *in_min = *in_max = 0; break;
-    default: *in_min = *in_max = 1; break;
+    if (g->nnodes < g->cap_nodes) return true;
+    int cap = g->cap_nodes ? 2 * g->cap_nodes : 64;
+    gnode *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);
+    if (!nn) return false;
+    g->nodes = nn;
+    g->cap_nodes = cap;
+    return true;
+}
+
+int clnn_graph_append_node(clnn_graph *g, clnn_op op, int version, const char *name,
+                           const int *inputs, int ninputs, const int *outputs, int noutputs,
+                           const void *attrs)
+{
+    const clnn_op_def *def = clnn_op_def_of(op);
+    gnode n;
+    memset(&n, 0, sizeof n);
+    n.op = op;
+    n.version = version;
+    n.fused.residual = -1;
+    n.name = strdup(name);
+    n.inputs = malloc((size_t)(ninputs ? ninputs : 1) * sizeof *n.inputs);
+    n.outputs = malloc((size_t)(noutputs ? noutputs : 1) * sizeof *n.outputs);
+    n.attrs = calloc(1, def->attr_size ? def->attr_size : 1);
+    if (!n.name || !n.inputs || !n.outputs || !n.attrs || !grow_nodes(g)) {
+        free(n.name), free(n.inputs), free(n.outputs), free(n.attrs);
+        clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph nodes");
+        return -1;
     }
+    if (attrs && def->attr_size)
+        memcpy(n.attrs, attrs, def->attr_size);
+    else
+        default_attrs(def, version, n.attrs);
+    if (ninputs) memcpy(n.inputs, inputs, (size_t)ninputs * sizeof *inputs);
+    if (noutputs) memcpy(n.outputs, outputs, (size_t)noutputs * sizeof *outputs);
+    n.ninputs = ninputs;
+    n.noutputs = noutputs;
+    for (int i = 0; i < noutputs; i++)
+        if (outputs[i] >= 0) g->tensors[outputs[i]].producer = g->nnodes;
+    g->nodes[g->nnodes] = n;
+    return g->nnodes++;
 }
 
 clnn_status clnn_graph_add_node(clnn_graph *g, const char *op_type, const char *name,
@@ -563,66 +594,35 @@ clnn_status clnn_graph_add_node(clnn_graph *g, const char *op_type, const char *
     if (strlen(name) > 4096)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "node name longer than 4096");
     clnn_op op;
-    if (!parse_op(op_type, &op) || op == OP_CONSTANT)
+    if (!clnn_op_lookup(op_type, &op))
         return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                         "node '%s': operator '%.64s' is not supported by clnn (supported: "
-                         "Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, "
-                         "MatMul, Relu, Clip, LeakyRelu, Sigmoid, Add, Mul, Concat, LRN, "
-                         "BatchNormalization, Softmax, Flatten, Reshape, Identity, Dropout; "
+                         "node '%s': operator '%.64s' is not supported by clnn (supported: %s; "
                          "constants through clnn_graph_add_constant)",
-                         name, op_type);
-    attr_ctx c = {name, op_names[op]};
-    int in_min, in_max, out_max;
-    arity(op, &in_min, &in_max, &out_max);
-    if ((op == OP_BATCH_NORM || op == OP_MAX_POOL) && noutputs > 1 && (int)ninputs >= in_min)
-        return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                         "node '%s' (%s): %zu outputs; clnn computes only the first (%s is not "
-                         "supported)",
-                         name, c.op, noutputs,
-                         op == OP_MAX_POOL ? "the Indices output" : "training mode");
-    if ((int)ninputs < in_min || (int)ninputs > in_max || noutputs < 1 || (int)noutputs > out_max)
+                         name, op_type, clnn_op_supported_list());
+    const clnn_op_def *def = clnn_op_def_of(op);
+    const int opset = g->opset > 0 ? g->opset : CLNN_OPSET_DEFAULT;
+    int version;
+    clnn_status vst = clnn_op_version(def, opset, name, &version);
+    if (vst != CLNN_STATUS_OK) return vst;
+    attr_ctx c = {name, def->name, version};
+    if (ninputs > CLNN_MAX_NODE_INPUTS || noutputs > CLNN_MAX_NODE_OUTPUTS ||
+        (int)ninputs < def->min_in || (int)ninputs > def->max_in ||
+        (int)noutputs < (def->min_out ? def->min_out : 1) || (int)noutputs > def->max_out)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
                          "node '%s' (%s): %zu inputs and %zu outputs; the operator takes "
-                         "%d..%d inputs and 1..%d outputs",
-                         name, c.op, ninputs, noutputs, in_min, in_max, out_max);
-
-    gnode n;
-    memset(&n, 0, sizeof n);
-    n.op = op;
-    default_attrs(op, &n.a, g->opset);
-    n.fused.residual = -1;
-    bool has_kernel = false;
-    const char *const *allowed = allowed_attrs(op);
-    for (size_t i = 0; i < nattrs; i++) {
-        const clnn_attr *at = &attrs[i];
-        if (!at->name) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "attribute without a name");
-        bool ok = false;
-        for (const char *const *p = allowed; *p; p++)
-            if (!strcmp(*p, at->name)) ok = true;
-        if (!ok)
-            return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                             "node '%s' (%s): unsupported attribute '%.64s'", name, c.op,
-                             at->name);
-        clnn_status st = parse_attr(op, &c, at, &n.a, &has_kernel);
-        if (st != CLNN_STATUS_OK) return st;
-    }
-    if ((op == OP_MAX_POOL || op == OP_AVERAGE_POOL) && !has_kernel)
-        return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
-                         "node '%s' (%s): attribute 'kernel_shape' is required", name, c.op);
-    if (op == OP_LRN && n.a.lrn_size == 0)
-        return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
-                         "node '%s' (LRN): attribute 'size' is required", name);
-    if (op == OP_CONV && !has_kernel) n.a.kernel[0] = n.a.kernel[1] = 0; /* from the weights */
+                         "%d..%d inputs and %d..%d outputs",
+                         name, c.op, ninputs, noutputs, def->min_in, def->max_in,
+                         def->min_out ? def->min_out : 1, def->max_out);
 
     /* Inputs must already exist (producers come first, as in ONNX's topological order);
      * "" marks an absent optional input. */
-    n.ninputs = (int)ninputs;
+    int in_idx[CLNN_MAX_NODE_INPUTS], out_idx[CLNN_MAX_NODE_OUTPUTS];
     for (size_t i = 0; i < ninputs; i++) {
         if (!inputs[i] || !*inputs[i]) {
-            if (i == 0 || (op != OP_CONV && op != OP_GEMM && op != OP_CLIP && op != OP_DROPOUT))
+            if (!(def->optional_in >> (i < 31 ? i : 31) & 1))
                 return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
                                  "node '%s' (%s): input %zu is empty but required", name, c.op, i);
-            n.inputs[i] = -1;
+            in_idx[i] = -1;
             continue;
         }
         int t = clnn_graph_find_tensor(g, inputs[i]);
@@ -631,50 +631,72 @@ clnn_status clnn_graph_add_node(clnn_graph *g, const char *op_type, const char *
                              "node '%s' (%s): input '%.200s' is not produced by any earlier "
                              "node, input or constant",
                              name, c.op, inputs[i]);
-        n.inputs[i] = t;
+        in_idx[i] = t;
     }
-    n.noutputs = (int)noutputs;
     for (size_t i = 0; i < noutputs; i++) {
         if (!outputs[i] || !*outputs[i]) {
             if (i == 0)
                 return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
                                  "node '%s' (%s): output 0 has no name", name, c.op);
-            n.outputs[i] = -1;
             continue;
         }
         clnn_status st = unique_name(g, outputs[i], "node output");
+        for (size_t k = 0; st == CLNN_STATUS_OK && k < i; k++)
+            if (outputs[k] && !strcmp(outputs[k], outputs[i]))
+                return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
+                                 "node '%s' (%s): outputs %zu and %zu share the name '%.200s'",
+                                 name, c.op, k, i, outputs[i]);
         if (st != CLNN_STATUS_OK)
             return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
                              "node '%s' (%s): output '%.200s' is already defined (a tensor may "
                              "have one producer)",
                              name, c.op, outputs[i]);
     }
-    if (noutputs == 2 && outputs[1] && *outputs[1] && !strcmp(outputs[0], outputs[1]))
-        return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL, "node '%s': both outputs share a name",
-                         name);
-    n.name = strdup(name);
-    if (!n.name) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph node");
-    if (g->nnodes == g->cap_nodes) {
-        int cap = g->cap_nodes ? 2 * g->cap_nodes : 64;
-        gnode *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);
-        if (!nn) {
-            free(n.name);
-            return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph nodes");
-        }
-        g->nodes = nn;
-        g->cap_nodes = cap;
+
+    void *parsed;
+    uint64_t set;
+    clnn_status st = parse_attrs(def, &c, attrs, nattrs, &parsed, &set);
+    if (st != CLNN_STATUS_OK) return st;
+    gnode probe;
+    memset(&probe, 0, sizeof probe);
+    probe.op = op;
+    probe.version = version;
+    probe.name = (char *)name;
+    probe.inputs = in_idx;
+    probe.ninputs = (int)ninputs;
+    probe.noutputs = (int)noutputs;
+    probe.attrs = parsed;
+    probe.attr_set = set;
+    probe.fused.residual = -1;
+    if (def->check) st = def->check(&probe);
+    if (st != CLNN_STATUS_OK) {
+        free(parsed);
+        return st;
     }
+    int first_new = g->ntensors;
     for (size_t i = 0; i < noutputs; i++) {
+        out_idx[i] = -1;
         if (!outputs[i] || !*outputs[i]) continue;
-        int t = new_tensor(g, outputs[i]);
-        if (t < 0) {
-            free(n.name);
+        out_idx[i] = new_tensor(g, outputs[i]);
+        if (out_idx[i] < 0) {
+            free(parsed);
+            for (int t = g->ntensors - 1; t >= first_new; t--) free(g->tensors[t].name);
+            g->ntensors = first_new;
             return CLNN_STATUS_OUT_OF_HOST_MEMORY;
         }
-        g->tensors[t].producer = g->nnodes;
-        n.outputs[i] = t;
     }
-    g->nodes[g->nnodes++] = n;
+    int index = clnn_graph_append_node(g, op, version, name, in_idx, (int)ninputs, out_idx,
+                                       (int)noutputs, parsed);
+    free(parsed);
+    if (index < 0) {
+        for (int t = g->ntensors - 1; t >= first_new; t--) free(g->tensors[t].name);
+        g->ntensors = first_new;
+        g->name_count = 0; /* rebuilt on the next lookup */
+        free(g->name_slots);
+        g->name_slots = NULL;
+        return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+    }
+    g->nodes[index].attr_set = set;
     return CLNN_STATUS_OK;
 }
 
@@ -699,6 +721,7 @@ clnn_status clnn_graph_clone(const clnn_graph *g, clnn_graph **out)
     if (!c) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph copy");
     c->opset = g->opset; /* the name map is rebuilt on first use */
     c->model_batch = g->model_batch;
+    c->batch = g->batch;
     c->tensors = calloc((size_t)(g->ntensors ? g->ntensors : 1), sizeof *c->tensors);
     c->nodes = calloc((size_t)(g->nnodes ? g->nnodes : 1), sizeof *c->nodes);
     c->inputs = malloc((size_t)(g->ninputs ? g->ninputs : 1) * sizeof(int));
@@ -726,10 +749,20 @@ clnn_status clnn_graph_clone(const clnn_graph *g, clnn_graph **out)
     }
     c->cap_tensors = c->ntensors;
     for (int i = 0; ok && i < g->nnodes; i++) {
-        c->nodes[i] = g->nodes[i];
-        c->nodes[i].name = strdup(g->nodes[i].name);
-        ok = c->nodes[i].name != NULL;
+        const gnode *s = &g->nodes[i];
+        gnode *d = &c->nodes[i];
+        const size_t asz = clnn_op_def_of(s->op)->attr_size;
+        *d = *s;
+        d->name = strdup(s->name);
+        d->inputs = malloc((size_t)(s->ninputs ? s->ninputs : 1) * sizeof *d->inputs);
+        d->outputs = malloc((size_t)(s->noutputs ? s->noutputs : 1) * sizeof *d->outputs);
+        d->attrs = malloc(asz ? asz : 1);
         c->nnodes = i + 1;
+        ok = d->name && d->inputs && d->outputs && d->attrs;
+        if (!ok) break;
+        if (s->ninputs) memcpy(d->inputs, s->inputs, (size_t)s->ninputs * sizeof *d->inputs);
+        if (s->noutputs) memcpy(d->outputs, s->outputs, (size_t)s->noutputs * sizeof *d->outputs);
+        if (asz) memcpy(d->attrs, s->attrs, asz);
     }
     c->cap_nodes = c->nnodes;
     if (ok) {

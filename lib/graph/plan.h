@@ -16,21 +16,6 @@ typedef struct plan_tensor {
     int64_t img_stride; /* ...with this many floats between images */
 } plan_tensor;
 
-typedef struct clnn_plan {
-    plan_tensor *tensors; /* one per graph tensor */
-    int ntensors;
-    int nstorages;
-    size_t *storage_offset, *storage_bytes;
-    size_t arena_bytes; /* the planned peak */
-    size_t naive_bytes; /* one buffer per computed tensor */
-} clnn_plan;
-
-/* Plans the tensors of the nodes in `order` (execution order). `strided` tells which
- * operators can write into a slice of a Concat output. Offsets are multiples of align. */
-clnn_status clnn_plan_build(const clnn_graph *g, const int *order, int n, size_t align,
-                            bool (*strided)(clnn_op op), clnn_plan *plan);
-void clnn_plan_free(clnn_plan *plan);
-
 /* Bytes of a float tensor (at least 4). */
 size_t clnn_tensor_bytes(const gtensor *t);
 

@@ -1,27 +1,46 @@
 /*
- * shape.c - graph validation and shape inference for a batch size. Nodes are kept in the
- * order they were added, which the builder makes topological (a node may only read tensors
- * that exist when it is added), so a cycle shows up as a dangling name at build time.
+ * shape.c - the execution order, type and shape inference through each operator's
+ * definition, constant folding, and the helpers definitions use (op.h).
  *
- * Batch: the session's batch replaces dims[0] of every graph input, and a Reshape whose
- * target leads with the model's declared batch keeps the leading dimension as the batch.
+ * Order: Kahn's algorithm over live nodes, always taking the ready node added first, so a
+ * graph built in ONNX's order runs in that order and nodes passes append run as soon as
+ * their inputs are ready.
+ *
+ * Batch: the session's batch replaces dims[0] of every graph input declared free and of
+ * every input whose dims[0] is the first input's (the model's batch); operators that read
+ * target shapes (Reshape) treat a leading model batch the same way.
+ *
+ * Folding: a node whose inputs are all known on the host (initializers, folded values, or
+ * for Shape and Size only the input's shape) is computed on the host by its definition's
+ * fold(), or for float operators its layer's C reference, and its outputs become
+ * constants. Shape arithmetic (Shape, Gather, Concat, Cast... feeding Reshape or Resize) so
+ * never reaches a device.
  */
-#include "graph.h"
+#include "op.h"
 
-#include <math.h>
+#include "../ops/layer.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FAIL(n, st, ...) node_fail(g, n, st, __VA_ARGS__)
+/* Folding computes at most this many elements per node on the host. */
+#define FOLD_MAX_ELEMENTS ((int64_t)1 << 26)
 
-static clnn_status node_fail(const clnn_graph *g, const gnode *n, clnn_status st,
-                             const char *fmt, ...) CLNN_PRINTF(4, 5);
+/* ---- helpers for definitions ------------------------------------------------------------ */
 
-static clnn_status node_fail(const clnn_graph *g, const gnode *n, clnn_status st,
-                             const char *fmt, ...)
+const gtensor *op_in(const clnn_graph *g, const gnode *n, int i)
 {
-    (void)g;
+    return i >= 0 && i < n->ninputs && n->inputs[i] >= 0 ? &g->tensors[n->inputs[i]] : NULL;
+}
+
+gtensor *op_out(const clnn_graph *g, const gnode *n, int i)
+{
+    return i >= 0 && i < n->noutputs && n->outputs[i] >= 0 ? &g->tensors[n->outputs[i]] : NULL;
+}
+
+clnn_status op_fail(const gnode *n, clnn_status st, const char *fmt, ...)
+{
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -30,397 +49,330 @@ static clnn_status node_fail(const clnn_graph *g, const gnode *n, clnn_status st
     return clnn_fail(NULL, st, "node '%s' (%s): %s", n->name, clnn_op_name(n->op), msg);
 }
 
-static const gtensor *in_t(const clnn_graph *g, const gnode *n, int i)
+clnn_status op_set_out(clnn_graph *g, const gnode *n, int i, clnn_dtype dtype,
+                       const int64_t *dims, int ndim)
 {
-    return i < n->ninputs && n->inputs[i] >= 0 ? &g->tensors[n->inputs[i]] : NULL;
-}
-
-static void set_out(clnn_graph *g, const gnode *n, const int64_t *dims, int ndim)
-{
-    gtensor *t = &g->tensors[n->outputs[0]];
+    gtensor *t = op_out(g, n, i);
+    if (!t) return CLNN_STATUS_OK; /* an unused optional output */
+    if (ndim < 0 || ndim > CLNN_MAX_DIMS)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "output '%s' would have %d dimensions (clnn "
+                       "supports at most %d)", t->name, ndim, CLNN_MAX_DIMS);
+    int64_t count = 1;
+    for (int k = 0; k < ndim; k++) {
+        char b[160];
+        if (dims[k] < 0)
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "output '%s' would have shape %s",
+                           t->name, clnn_shape_str(dims, ndim, b, sizeof b));
+        if (!op_mul_ok(count, dims[k], &count) || count > ((int64_t)1 << 31))
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                           "output '%s' would have shape %s: 2^31 elements or more", t->name,
+                           clnn_shape_str(dims, ndim, b, sizeof b));
+    }
+    t->dtype = dtype;
     t->ndim = ndim;
-    memcpy(t->dims, dims, (size_t)ndim * sizeof *dims);
+    if (ndim) memmove(t->dims, dims, (size_t)ndim * sizeof *dims);
+    return CLNN_STATUS_OK;
 }
 
-static clnn_status need_rank(const clnn_graph *g, const gnode *n, const gtensor *t, int rank,
-                             const char *what)
+clnn_status op_same_as(clnn_graph *g, const gnode *n, int i, int j)
 {
-    char b[128];
+    const gtensor *x = op_in(g, n, j);
+    return op_set_out(g, n, i, x->dtype, x->dims, x->ndim);
+}
+
+clnn_status op_need_rank(const clnn_graph *g, const gnode *n, int i, int rank, const char *what)
+{
+    const gtensor *t = op_in(g, n, i);
+    char b[160];
     if (!t || t->ndim != rank)
-        return FAIL(n, CLNN_STATUS_UNSUPPORTED, "%s '%s' has shape %s; clnn supports %d-D here",
-                    what, t ? t->name : "?", t ? clnn_shape_str(t->dims, t->ndim, b, sizeof b) : "?",
-                    rank);
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "%s '%s' has shape %s; clnn supports %d-D here",
+                       what, t ? t->name : "?",
+                       t ? clnn_shape_str(t->dims, t->ndim, b, sizeof b) : "?", rank);
     return CLNN_STATUS_OK;
 }
 
-static clnn_status need_const(const clnn_graph *g, const gnode *n, const gtensor *t,
-                              const char *what)
+clnn_status op_need_float(const clnn_graph *g, const gnode *n, int i)
 {
-    if (!t || !t->data)
-        return FAIL(n, CLNN_STATUS_UNSUPPORTED,
-                    "%s '%s' must be a constant (an initializer) of float type", what,
-                    t ? t->name : "?");
+    const gtensor *t = op_in(g, n, i);
+    if (t && t->dtype != CLNN_DTYPE_FLOAT)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "input '%s' is %s; the operator runs on FLOAT tensors in clnn", t->name,
+                       clnn_dtype_name(t->dtype));
     return CLNN_STATUS_OK;
 }
 
-/* SAME padding: total = max((ceil(in/s) - 1) * s + eff - in, 0), the odd one at the end
- * (SAME_UPPER) or the beginning (SAME_LOWER). */
-static void same_pads(int in, int eff, int s, bool upper, int *begin, int *end)
+clnn_status op_const_ints(const clnn_graph *g, const gnode *n, int i, const char *what,
+                          int64_t *vals, int cap, int *count)
 {
-    int out = (in + s - 1) / s;
-    int total = (out - 1) * s + eff - in;
-    if (total < 0) total = 0;
-    *begin = upper ? total / 2 : total - total / 2;
-    *end = total - *begin;
-}
-
-clnn_status clnn_node_conv_params(const clnn_graph *g, const gnode *n, clnn_conv_params *p)
-{
-    const gtensor *x = in_t(g, n, 0), *w = in_t(g, n, 1);
-    memset(p, 0, sizeof *p);
-    p->batch = (int)x->dims[0];
-    p->in_channels = (int)x->dims[1];
-    p->in_height = (int)x->dims[2];
-    p->in_width = (int)x->dims[3];
-    p->out_channels = (int)w->dims[0];
-    p->kernel_h = (int)w->dims[2];
-    p->kernel_w = (int)w->dims[3];
-    p->stride_h = n->a.strides[0];
-    p->stride_w = n->a.strides[1];
-    p->dilation_h = n->a.dilations[0];
-    p->dilation_w = n->a.dilations[1];
-    p->groups = n->a.groups;
-    p->pad_top = n->a.pads[0];
-    p->pad_left = n->a.pads[1];
-    p->pad_bottom = n->a.pads[2];
-    p->pad_right = n->a.pads[3];
-    p->has_bias = in_t(g, n, 2) != NULL;
-    p->activation = n->fused.act;
-    p->act_alpha = n->fused.act_a;
-    p->act_beta = n->fused.act_b;
-    p->residual = n->fused.residual >= 0 ? n->fused.residual_mode : CLNN_RESIDUAL_NONE;
+    const gtensor *t = op_in(g, n, i);
+    *count = 0;
+    if (!t) return op_fail(n, CLNN_STATUS_INVALID_MODEL, "input %d (%s) is missing", i, what);
+    if (!t->idata)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "input '%s' (%s) must be an integer tensor known when the session is "
+                       "created (an initializer, or computed from shapes and initializers)",
+                       t->name, what);
+    int64_t c = clnn_shape_count(t->dims, t->ndim);
+    if (t->ndim > 1 || c > cap)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "input '%s' (%s) has %lld values (at most %d "
+                       "in one dimension are supported)", t->name, what, (long long)c, cap);
+    for (int64_t k = 0; k < c; k++) vals[k] = t->idata[k];
+    *count = (int)c;
     return CLNN_STATUS_OK;
 }
 
-clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool_params *p)
+clnn_status op_const_floats(const clnn_graph *g, const gnode *n, int i, const char *what,
+                            float *vals, int cap, int *count)
 {
-    const gtensor *x = in_t(g, n, 0);
-    memset(p, 0, sizeof *p);
-    p->kind = n->op == OP_MAX_POOL           ? CLNN_POOL_MAX
-              : n->op == OP_AVERAGE_POOL     ? CLNN_POOL_AVERAGE
-              : n->op == OP_GLOBAL_MAX_POOL ? CLNN_POOL_GLOBAL_MAX
-                                             : CLNN_POOL_GLOBAL_AVERAGE;
-    p->batch = (int)x->dims[0];
-    p->channels = (int)x->dims[1];
-    p->in_height = (int)x->dims[2];
-    p->in_width = (int)x->dims[3];
-    p->kernel_h = n->a.kernel[0];
-    p->kernel_w = n->a.kernel[1];
-    p->stride_h = n->a.strides[0];
-    p->stride_w = n->a.strides[1];
-    p->pad_top = n->a.pads[0];
-    p->pad_left = n->a.pads[1];
-    p->pad_bottom = n->a.pads[2];
-    p->pad_right = n->a.pads[3];
-    p->ceil_mode = n->a.ceil_mode;
-    p->count_include_pad = n->a.count_include_pad;
+    const gtensor *t = op_in(g, n, i);
+    *count = 0;
+    if (!t) return op_fail(n, CLNN_STATUS_INVALID_MODEL, "input %d (%s) is missing", i, what);
+    if (!t->data)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "input '%s' (%s) must be a float tensor known when the session is "
+                       "created (an initializer, or computed from initializers)",
+                       t->name, what);
+    int64_t c = clnn_shape_count(t->dims, t->ndim);
+    if (c > cap)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "input '%s' (%s) has %lld values (at most %d "
+                       "are supported)", t->name, what, (long long)c, cap);
+    for (int64_t k = 0; k < c; k++) vals[k] = t->data[k];
+    *count = (int)c;
     return CLNN_STATUS_OK;
 }
 
-static clnn_status infer_conv(clnn_graph *g, gnode *n)
+int op_norm_axis(int64_t axis, int rank)
 {
-    const gtensor *x = in_t(g, n, 0), *w = in_t(g, n, 1), *b = in_t(g, n, 2);
-    clnn_status st = need_rank(g, n, x, 4, "input");
-    if (st == CLNN_STATUS_OK) st = need_rank(g, n, w, 4, "weight");
-    if (st == CLNN_STATUS_OK) st = need_const(g, n, w, "weight");
-    if (st == CLNN_STATUS_OK && b) st = need_const(g, n, b, "bias");
-    if (st != CLNN_STATUS_OK) return st;
-    if (b && (b->ndim != 1 || b->dims[0] != w->dims[0]))
-        return FAIL(n, CLNN_STATUS_INVALID_MODEL, "bias has %lld elements for %lld filters",
-                    (long long)clnn_shape_count(b->dims, b->ndim), (long long)w->dims[0]);
-    if (n->a.kernel[0] && (n->a.kernel[0] != w->dims[2] || n->a.kernel[1] != w->dims[3]))
-        return FAIL(n, CLNN_STATUS_INVALID_MODEL, "kernel_shape %dx%d but the weight is %lldx%lld",
-                    n->a.kernel[0], n->a.kernel[1], (long long)w->dims[2], (long long)w->dims[3]);
-    if (x->dims[1] != w->dims[1] * n->a.groups)
-        return FAIL(n, CLNN_STATUS_INVALID_MODEL,
-                    "input has %lld channels but the weight expects %lld x %d groups",
-                    (long long)x->dims[1], (long long)w->dims[1], n->a.groups);
-    if (n->a.auto_pad_same_upper || n->a.auto_pad_same_lower)
-        for (int d = 0; d < 2; d++) {
-            int eff = n->a.dilations[d] * ((int)w->dims[2 + d] - 1) + 1;
-            same_pads((int)x->dims[2 + d], eff, n->a.strides[d], n->a.auto_pad_same_upper,
-                      &n->a.pads[d], &n->a.pads[2 + d]);
-        }
-    clnn_conv_params p;
-    clnn_node_conv_params(g, n, &p);
-    p.residual = CLNN_RESIDUAL_NONE;
-    int P, Q;
-    st = clnn_conv_output_size(&p, &P, &Q);
-    if (st != CLNN_STATUS_OK) return FAIL(n, st, "%s", clnn_last_error());
-    int64_t d[4] = {x->dims[0], w->dims[0], P, Q};
-    set_out(g, n, d, 4);
-    return CLNN_STATUS_OK;
+    if (axis < -rank || axis >= rank) return -1;
+    return (int)(axis < 0 ? axis + rank : axis);
 }
 
-static clnn_status infer_pool(clnn_graph *g, gnode *n)
+bool op_broadcast(const int64_t *a, int na, const int64_t *b, int nb, int64_t *out, int *nd)
 {
-    const gtensor *x = in_t(g, n, 0);
-    clnn_status st = need_rank(g, n, x, 4, "input");
-    if (st != CLNN_STATUS_OK) return st;
-    if ((n->op == OP_MAX_POOL || n->op == OP_AVERAGE_POOL) &&
-        (n->a.auto_pad_same_upper || n->a.auto_pad_same_lower))
-        for (int d = 0; d < 2; d++)
-            same_pads((int)x->dims[2 + d], n->a.kernel[d], n->a.strides[d],
-                      n->a.auto_pad_same_upper, &n->a.pads[d], &n->a.pads[2 + d]);
-    clnn_pool_params p;
-    clnn_node_pool_params(g, n, &p);
-    int P, Q;
-    st = clnn_pool_output_size(&p, &P, &Q);
-    if (st != CLNN_STATUS_OK) return FAIL(n, st, "%s", clnn_last_error());
-    int64_t d[4] = {x->dims[0], x->dims[1], P, Q};
-    set_out(g, n, d, 4);
-    return CLNN_STATUS_OK;
-}
-
-static clnn_status infer_gemm(clnn_graph *g, gnode *n)
-{
-    const gtensor *a = in_t(g, n, 0), *b = in_t(g, n, 1), *c = in_t(g, n, 2);
-    clnn_status st = need_rank(g, n, a, 2, "input A");
-    if (st == CLNN_STATUS_OK) st = need_rank(g, n, b, 2, "input B");
-    if (st != CLNN_STATUS_OK) return st;
-    bool ta = n->op == OP_GEMM && n->a.trans_a, tb = n->op == OP_GEMM && n->a.trans_b;
-    int64_t M = ta ? a->dims[1] : a->dims[0], K = ta ? a->dims[0] : a->dims[1];
-    int64_t K2 = tb ? b->dims[1] : b->dims[0], N = tb ? b->dims[0] : b->dims[1];
-    if (K != K2)
-        return FAIL(n, CLNN_STATUS_INVALID_MODEL, "inner dimensions differ: %lld and %lld",
-                    (long long)K, (long long)K2);
-    if (c) {
-        st = need_const(g, n, c, "input C");
-        if (st != CLNN_STATUS_OK) return st;
-        /* C broadcasts to [M, N]: [N], [1, N], [M, N], [M, 1], scalars. */
-        int64_t cm = c->ndim == 2 ? c->dims[0] : 1, cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
-        if (c->ndim > 2 || (cm != 1 && cm != M) || (cn != 1 && cn != N))
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "input C does not broadcast to [%lld,%lld]",
-                        (long long)M, (long long)N);
+    int n = na > nb ? na : nb;
+    int64_t r[CLNN_MAX_DIMS]; /* out may be a or b */
+    for (int i = 0; i < n; i++) {
+        int ia = i - (n - na), ib = i - (n - nb);
+        int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+        if (da != db && da != 1 && db != 1) return false;
+        r[i] = da == 1 ? db : da;
     }
-    if (n->op == OP_GEMM && ta)
-        return FAIL(n, CLNN_STATUS_UNSUPPORTED, "transA=1 is not supported");
-    int64_t d[2] = {M, N};
-    set_out(g, n, d, 2);
-    return CLNN_STATUS_OK;
+    memcpy(out, r, (size_t)n * sizeof *r);
+    *nd = n;
+    return true;
 }
 
-static clnn_status infer_broadcast(clnn_graph *g, gnode *n)
+node_work op_io_work(const clnn_graph *g, const gnode *n)
 {
-    const gtensor *a = in_t(g, n, 0), *b = in_t(g, n, 1);
-    int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
-    int64_t d[CLNN_MAX_DIMS];
-    for (int i = 0; i < nd; i++) {
-        int ia = i - (nd - a->ndim), ib = i - (nd - b->ndim);
-        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        if (da != db && da != 1 && db != 1) {
-            char s1[128], s2[128];
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "shapes %s and %s do not broadcast",
-                        clnn_shape_str(a->dims, a->ndim, s1, sizeof s1),
-                        clnn_shape_str(b->dims, b->ndim, s2, sizeof s2));
-        }
-        d[i] = da == 1 ? db : da;
-    }
-    set_out(g, n, d, nd);
-    return CLNN_STATUS_OK;
-}
-
-static int norm_axis(int axis, int ndim) { return axis < 0 ? axis + ndim : axis; }
-
-static clnn_status infer_concat(clnn_graph *g, gnode *n)
-{
-    const gtensor *x0 = in_t(g, n, 0);
-    int axis = norm_axis(n->a.axis, x0->ndim);
-    if (axis < 0 || axis >= x0->ndim)
-        return FAIL(n, CLNN_STATUS_INVALID_MODEL, "axis %d out of range for %d-D inputs",
-                    n->a.axis, x0->ndim);
-    int64_t d[CLNN_MAX_DIMS];
-    memcpy(d, x0->dims, sizeof d);
-    d[axis] = 0;
+    node_work w = {0, 0, 1};
+    double in_n = 0, out_n = 0;
     for (int i = 0; i < n->ninputs; i++) {
-        const gtensor *x = in_t(g, n, i);
-        if (!x || x->ndim != x0->ndim)
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "input %d has another rank", i);
-        for (int k = 0; k < x->ndim; k++)
-            if (k != axis && x->dims[k] != x0->dims[k])
-                return FAIL(n, CLNN_STATUS_INVALID_MODEL,
-                            "input %d differs in dimension %d (%lld vs %lld)", i, k,
-                            (long long)x->dims[k], (long long)x0->dims[k]);
-        d[axis] += x->dims[axis];
+        const gtensor *t = op_in(g, n, i);
+        if (t) in_n += (double)clnn_shape_count(t->dims, t->ndim);
     }
-    n->a.axis = axis;
-    set_out(g, n, d, x0->ndim);
-    return CLNN_STATUS_OK;
+    for (int i = 0; i < n->noutputs; i++) {
+        const gtensor *t = op_out(g, n, i);
+        if (t) out_n += (double)clnn_shape_count(t->dims, t->ndim);
+    }
+    w.bytes = 4.0 * (in_n + out_n);
+    w.flops = out_n;
+    return w;
 }
 
-static clnn_status infer_bn(clnn_graph *g, gnode *n)
+void *op_out_alloc(clnn_graph *g, const gnode *n, int i)
 {
-    const gtensor *x = in_t(g, n, 0);
-    if (x->ndim < 2) return FAIL(n, CLNN_STATUS_UNSUPPORTED, "input must have channels");
-    for (int i = 1; i < 5; i++) {
-        const gtensor *t = in_t(g, n, i);
-        clnn_status st = need_const(g, n, t, "parameter");
-        if (st != CLNN_STATUS_OK) return st;
-        if (t->ndim != 1 || t->dims[0] != x->dims[1])
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "parameter '%s' must have %lld values",
-                        t->name, (long long)x->dims[1]);
+    gtensor *t = op_out(g, n, i);
+    int64_t count = clnn_shape_count(t->dims, t->ndim);
+    void *p = calloc((size_t)(count ? count : 1), op_host_esize(t));
+    if (!p) {
+        clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "node '%s': folding %lld values", n->name,
+                  (long long)count);
+        return NULL;
     }
-    set_out(g, n, x->dims, x->ndim);
-    return CLNN_STATUS_OK;
+    if (t->dtype == CLNN_DTYPE_FLOAT) {
+        free(t->data);
+        t->data = p;
+    } else {
+        free(t->idata);
+        t->idata = p;
+    }
+    return p;
 }
 
-static clnn_status infer_reshape(clnn_graph *g, gnode *n, int batch, int64_t model_batch)
+/* ---- order ------------------------------------------------------------------------------ */
+
+/* A binary min-heap of node indices. */
+typedef struct heap {
+    int *v, n;
+} heap;
+
+static void heap_push(heap *h, int x)
 {
-    const gtensor *x = in_t(g, n, 0), *s = in_t(g, n, 1);
-    if (!s->idata || s->ndim != 1)
-        return FAIL(n, CLNN_STATUS_UNSUPPORTED,
-                    "the shape input '%s' must be a 1-D int64 constant", s->name);
-    int nd = (int)s->dims[0];
-    if (nd < 1 || nd > CLNN_MAX_DIMS)
-        return FAIL(n, CLNN_STATUS_UNSUPPORTED, "target rank %d", nd);
-    int64_t d[CLNN_MAX_DIMS], total = clnn_shape_count(x->dims, x->ndim), known = 1;
-    int infer = -1;
-    for (int i = 0; i < nd; i++) {
-        int64_t v = s->idata[i];
-        if (i == 0 && batch > 0 && v == model_batch && model_batch != batch) v = batch;
-        if (v == 0 && !n->a.allowzero) {
-            if (i >= x->ndim) return FAIL(n, CLNN_STATUS_INVALID_MODEL, "0 copies a missing dimension");
-            v = x->dims[i];
+    int i = h->n++;
+    h->v[i] = x;
+    while (i > 0 && h->v[(i - 1) / 2] > h->v[i]) {
+        int p = (i - 1) / 2, t = h->v[p];
+        h->v[p] = h->v[i];
+        h->v[i] = t;
+        i = p;
+    }
+}
+
+static int heap_pop(heap *h)
+{
+    int top = h->v[0], i = 0;
+    h->v[0] = h->v[--h->n];
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && h->v[l] < h->v[m]) m = l;
+        if (r < h->n && h->v[r] < h->v[m]) m = r;
+        if (m == i) break;
+        int t = h->v[m];
+        h->v[m] = h->v[i];
+        h->v[i] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* The live node that computes tensor t, or -1. */
+static int live_producer(const clnn_graph *g, int t)
+{
+    int p = g->tensors[t].producer;
+    return p >= 0 && !g->nodes[p].removed && !g->tensors[t].is_input ? p : -1;
+}
+
+/* Topological order of the live nodes into ord (capacity nnodes); the count, or -1 when
+ * some node waits on itself (a cycle: only passes could make one). */
+static int topo_order(const clnn_graph *g, int *ord)
+{
+    const int nn = g->nnodes;
+    int *pending = calloc((size_t)(nn ? nn : 1), sizeof *pending);
+    int *start = calloc((size_t)nn + 1, sizeof *start);
+    heap h = {malloc((size_t)(nn ? nn : 1) * sizeof(int)), 0};
+    int *readers = NULL, count = 0;
+    if (!pending || !start || !h.v) goto out;
+    /* Edges producer -> reader, in CSR form by producer (a reader once per input slot). */
+    size_t edges = 0;
+    for (int i = 0; i < nn; i++) {
+        const gnode *n = &g->nodes[i];
+        if (n->removed) continue;
+        for (int k = 0; k <= n->ninputs; k++) {
+            int t = k < n->ninputs ? n->inputs[k] : n->fused.residual;
+            int p = t >= 0 ? live_producer(g, t) : -1;
+            if (p >= 0) start[p + 1]++, pending[i]++, edges++;
         }
-        if (v == -1) {
-            if (infer >= 0) return FAIL(n, CLNN_STATUS_INVALID_MODEL, "two -1 dimensions");
-            infer = i;
-            v = 1;
-        } else if (v < 0 || v > (1 << 30)) {
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "target dimension %lld", (long long)v);
+    }
+    for (int i = 0; i < nn; i++) start[i + 1] += start[i];
+    readers = malloc((edges ? edges : 1) * sizeof *readers);
+    int *fill = malloc((size_t)(nn ? nn : 1) * sizeof *fill);
+    if (!readers || !fill) {
+        free(fill);
+        count = -2;
+        goto out;
+    }
+    memcpy(fill, start, (size_t)nn * sizeof *fill);
+    for (int i = 0; i < nn; i++) {
+        const gnode *n = &g->nodes[i];
+        if (n->removed) continue;
+        for (int k = 0; k <= n->ninputs; k++) {
+            int t = k < n->ninputs ? n->inputs[k] : n->fused.residual;
+            int p = t >= 0 ? live_producer(g, t) : -1;
+            if (p >= 0) readers[fill[p]++] = i;
         }
-        d[i] = v;
-        known *= v;
+        if (pending[i] == 0) heap_push(&h, i);
     }
-    if (infer >= 0) {
-        if (known == 0 || total % known)
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "cannot infer -1: %lld elements into %lld",
-                        (long long)total, (long long)known);
-        d[infer] = total / known;
-        known = total;
+    free(fill);
+    int live = 0;
+    for (int i = 0; i < nn; i++) live += !g->nodes[i].removed;
+    while (h.n) {
+        int i = heap_pop(&h);
+        ord[count++] = i;
+        for (int e = start[i]; e < start[i + 1]; e++)
+            if (--pending[readers[e]] == 0) heap_push(&h, readers[e]);
     }
-    if (known != total) {
-        char s1[128], s2[128];
-        return FAIL(n, CLNN_STATUS_INVALID_MODEL, "cannot reshape %s into %s",
-                    clnn_shape_str(x->dims, x->ndim, s1, sizeof s1),
-                    clnn_shape_str(d, nd, s2, sizeof s2));
-    }
-    set_out(g, n, d, nd);
-    return CLNN_STATUS_OK;
+    if (count != live) count = -1;
+out:
+    if (!pending || !start || !h.v) count = -2;
+    free(pending), free(start), free(h.v), free(readers);
+    return count;
 }
 
-/* Reads Clip's optional min/max inputs (opset >= 11), which must be constants. */
-static clnn_status infer_clip(clnn_graph *g, gnode *n)
+/* ---- inference and folding ---------------------------------------------------------------- */
+
+static bool foldable(const clnn_graph *g, const gnode *n, const clnn_op_def *def)
 {
-    for (int i = 1; i < n->ninputs; i++) {
-        const gtensor *t = in_t(g, n, i);
+    if (def->flags & OPF_SHAPE_ONLY) return def->fold != NULL;
+    if (n->fused.residual >= 0 || n->fused.act != CLNN_ACTIVATION_NONE) return false;
+    for (int k = 0; k < n->ninputs; k++) {
+        const gtensor *t = op_in(g, n, k);
+        if (t && !clnn_tensor_is_const(t)) return false;
+    }
+    for (int k = 0; k < n->noutputs; k++) {
+        const gtensor *t = op_out(g, n, k);
+        if (t && clnn_shape_count(t->dims, t->ndim) > FOLD_MAX_ELEMENTS) return false;
+    }
+    if (def->fold) return true;
+    /* Float operators fold through their layer's C reference. */
+    if (!def->layer || !def->layer->reference || n->noutputs != 1) return false;
+    return op_out(g, n, 0)->dtype == CLNN_DTYPE_FLOAT;
+}
+
+static clnn_status fold_node(clnn_graph *g, gnode *n, const clnn_op_def *def)
+{
+    clnn_status st;
+    if (def->fold) {
+        st = def->fold(g, n);
+    } else {
+        const float **in = calloc((size_t)(n->ninputs ? n->ninputs : 1), sizeof *in);
+        float *out = in ? op_out_alloc(g, n, 0) : NULL;
+        if (!in || !out) {
+            free(in);
+            return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "node '%s': folding", n->name);
+        }
+        for (int k = 0; k < n->ninputs; k++) {
+            const gtensor *t = op_in(g, n, k);
+            in[k] = t ? t->data : NULL;
+        }
+        st = def->layer->reference(g, n, (const float *const *)in, NULL, out);
+        free(in);
+    }
+    if (st != CLNN_STATUS_OK) return st;
+    for (int k = 0; k < n->noutputs; k++) {
+        gtensor *t = op_out(g, n, k);
         if (!t) continue;
-        if (!t->data || clnn_shape_count(t->dims, t->ndim) != 1)
-            return FAIL(n, CLNN_STATUS_UNSUPPORTED, "%s bound '%s' must be a scalar constant",
-                        i == 1 ? "min" : "max", t->name);
-        if (i == 1)
-            n->a.clip_min = t->data[0], n->a.has_clip_min = true;
-        else
-            n->a.clip_max = t->data[0], n->a.has_clip_max = true;
+        if (!clnn_tensor_is_const(t) && !op_out_alloc(g, n, k))
+            return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+        t->producer = -1;
     }
-    if (!n->a.has_clip_min) n->a.clip_min = -INFINITY;
-    if (!n->a.has_clip_max) n->a.clip_max = INFINITY;
-    const gtensor *x = in_t(g, n, 0);
-    set_out(g, n, x->dims, x->ndim);
+    n->removed = true;
     return CLNN_STATUS_OK;
 }
 
-/* The output of Identity/Dropout of a constant becomes a constant itself. */
-static clnn_status copy_constant(clnn_graph *g, const gnode *n)
+static clnn_status infer_node(clnn_graph *g, gnode *n, bool fold)
 {
-    const gtensor *x = in_t(g, n, 0);
-    gtensor *o = &g->tensors[n->outputs[0]];
-    size_t cnt = (size_t)clnn_shape_count(x->dims, x->ndim);
-    size_t esize = x->data ? sizeof(float) : sizeof(int64_t);
-    void *copy = malloc((cnt ? cnt : 1) * esize);
-    if (!copy) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "constant copy");
-    if (cnt) memcpy(copy, x->data ? (const void *)x->data : (const void *)x->idata, cnt * esize);
-    free(o->data);
-    free(o->idata);
-    o->data = x->data ? copy : NULL;
-    o->idata = x->data ? NULL : copy;
-    set_out(g, n, x->dims, x->ndim);
-    return CLNN_STATUS_OK;
-}
-
-static clnn_status infer_node(clnn_graph *g, gnode *n, int batch, int64_t model_batch)
-{
+    const clnn_op_def *def = clnn_op_def_of(n->op);
     for (int i = 0; i < n->ninputs; i++) {
-        const gtensor *t = in_t(g, n, i);
+        const gtensor *t = op_in(g, n, i);
         if (t && t->ndim < 0)
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "input '%s' has no shape", t->name);
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "input '%s' has no shape", t->name);
     }
-    const gtensor *x = in_t(g, n, 0);
-    switch (n->op) {
-    case OP_CONV: return infer_conv(g, n);
-    case OP_MAX_POOL:
-    case OP_AVERAGE_POOL:
-    case OP_GLOBAL_AVERAGE_POOL:
-    case OP_GLOBAL_MAX_POOL: return infer_pool(g, n);
-    case OP_GEMM:
-    case OP_MATMUL: return infer_gemm(g, n);
-    case OP_ADD:
-    case OP_MUL: return infer_broadcast(g, n);
-    case OP_CONCAT: return infer_concat(g, n);
-    case OP_BATCH_NORM: return infer_bn(g, n);
-    case OP_RESHAPE: return infer_reshape(g, n, batch, model_batch);
-    case OP_CLIP: return infer_clip(g, n);
-    case OP_LRN: {
-        clnn_status st = need_rank(g, n, x, 4, "input");
-        if (st != CLNN_STATUS_OK) return st;
-        set_out(g, n, x->dims, x->ndim);
-        return CLNN_STATUS_OK;
+    for (int i = 0; i < n->noutputs; i++) {
+        gtensor *t = op_out(g, n, i);
+        if (t) t->dtype = CLNN_DTYPE_UNDEFINED, t->ndim = -1;
     }
-    case OP_SOFTMAX: {
-        int axis = norm_axis(n->a.axis, x->ndim);
-        if (axis < 0 || axis >= x->ndim)
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "axis %d out of range", n->a.axis);
-        n->a.axis = axis;
-        set_out(g, n, x->dims, x->ndim);
-        return CLNN_STATUS_OK;
+    clnn_status st = def->infer(g, n);
+    if (st != CLNN_STATUS_OK) return st;
+    for (int i = 0; i < n->noutputs; i++) {
+        const gtensor *t = op_out(g, n, i);
+        if (t && (t->ndim < 0 || t->dtype == CLNN_DTYPE_UNDEFINED))
+            return op_fail(n, CLNN_STATUS_INTERNAL, "output %d has no inferred shape", i);
     }
-    case OP_FLATTEN: {
-        int axis = norm_axis(n->a.axis, x->ndim);
-        if (axis < 0 || axis > x->ndim)
-            return FAIL(n, CLNN_STATUS_INVALID_MODEL, "axis %d out of range", n->a.axis);
-        n->a.axis = axis;
-        int64_t d[2] = {clnn_shape_count(x->dims, axis), clnn_shape_count(x->dims + axis, x->ndim - axis)};
-        set_out(g, n, d, 2);
-        return CLNN_STATUS_OK;
-    }
-    case OP_DROPOUT:
-        if (n->noutputs == 2 && n->outputs[1] >= 0) {
-            /* The mask is only meaningful in training; it must not be used. */
-            g->tensors[n->outputs[1]].ndim = 0;
-        }
-        /* fall through */
-    case OP_IDENTITY:
-        /* Exporters route shared weights through Identity: the output is that constant. */
-        if (x->data || x->idata) return copy_constant(g, n);
-        set_out(g, n, x->dims, x->ndim);
-        return CLNN_STATUS_OK;
-    default:
-        set_out(g, n, x->dims, x->ndim);
-        return CLNN_STATUS_OK;
-    }
+    if (fold && foldable(g, n, def)) return fold_node(g, n, def);
+    return CLNN_STATUS_OK;
 }
 
-clnn_status clnn_graph_infer(clnn_graph *g, int batch, int **order, int *norder)
+clnn_status clnn_graph_infer_fold(clnn_graph *g, int batch, bool fold, int **order, int *norder)
 {
     *order = NULL;
     *norder = 0;
@@ -429,82 +381,64 @@ clnn_status clnn_graph_infer(clnn_graph *g, int batch, int **order, int *norder)
                          "the graph has no inputs (a graph of constants only)");
     if (g->noutputs == 0)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL, "the graph has no outputs");
-    /* The batch dimension: dims[0] of inputs declared free, and of inputs whose dims[0] is
-     * the first input's (the model's batch). */
     for (int i = 0; i < g->ninputs; i++)
         if (g->tensors[g->inputs[i]].ndim == 0)
             return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
                              "graph input '%s' is a scalar; clnn's graph inputs have a batch "
                              "dimension (clnn_graph_bind_input can make it a constant)",
                              g->tensors[g->inputs[i]].name);
+    /* The batch dimension: dims[0] of inputs declared free, and of inputs whose dims[0] is
+     * the first input's (the model's batch). */
     if (!g->model_batch) g->model_batch = g->tensors[g->inputs[0]].dims[0];
-    int64_t model_batch = g->model_batch;
     for (int i = 0; i < g->ninputs; i++) {
         gtensor *t = &g->tensors[g->inputs[i]];
-        if (batch > 0 && (t->batch_free || t->dims[0] == model_batch)) t->dims[0] = batch;
+        if (batch > 0 && (t->batch_free || t->dims[0] == g->model_batch)) t->dims[0] = batch;
     }
+    g->batch = batch;
     for (int i = 0; i < g->ntensors; i++)
-        if (g->tensors[i].producer >= 0) g->tensors[i].ndim = -1;
+        if (live_producer(g, i) >= 0) g->tensors[i].ndim = -1;
     int *ord = malloc((size_t)(g->nnodes ? g->nnodes : 1) * sizeof *ord);
     if (!ord) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph order");
-    int n = 0;
-    for (int i = 0; i < g->nnodes; i++) {
-        gnode *nd = &g->nodes[i];
-        if (nd->removed) continue;
-        clnn_status st = infer_node(g, nd, batch, model_batch);
-        if (st == CLNN_STATUS_OK) {
-            const gtensor *o = &g->tensors[nd->outputs[0]];
-            if (clnn_shape_count(o->dims, o->ndim) > ((int64_t)1 << 31) || o->ndim < 0)
-                st = FAIL(nd, CLNN_STATUS_INVALID_MODEL, "output has more than 2^31 elements");
-        }
+    int n = topo_order(g, ord);
+    if (n < 0) {
+        free(ord);
+        return n == -2 ? clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph order")
+                       : clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL, "the graph has a cycle");
+    }
+    int live = 0;
+    for (int oi = 0; oi < n; oi++) {
+        gnode *nd = &g->nodes[ord[oi]];
+        clnn_status st = infer_node(g, nd, fold);
         if (st != CLNN_STATUS_OK) {
             free(ord);
             return st;
         }
-        ord[n++] = i;
+        if (!nd->removed) ord[live++] = ord[oi];
     }
-    /* A Dropout mask may not be read by anyone. */
-    for (int i = 0; i < g->nnodes; i++)
-        for (int k = 0; k < g->nodes[i].ninputs; k++) {
-            int t = g->nodes[i].inputs[k];
-            if (t < 0) continue;
-            int p = g->tensors[t].producer;
-            if (p >= 0 && g->nodes[p].op == OP_DROPOUT && g->nodes[p].noutputs == 2 &&
-                g->nodes[p].outputs[1] == t)
-                return free(ord), clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                                            "node '%s' reads the training mask of Dropout '%s'",
-                                            g->nodes[i].name, g->nodes[p].name);
-        }
     for (int i = 0; i < g->noutputs; i++) {
         const gtensor *t = &g->tensors[g->outputs[i]];
-        int p = t->producer;
-        if (p >= 0 && g->nodes[p].op == OP_DROPOUT && g->nodes[p].noutputs == 2 &&
-            g->nodes[p].outputs[1] == g->outputs[i]) {
-            free(ord);
-            return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
-                             "graph output '%s' is the training mask of Dropout '%s'", t->name,
-                             g->nodes[p].name);
-        }
-        if (t->ndim < 0 || (t->producer < 0 && !t->is_input && !t->data)) {
+        if (t->ndim < 0 || (live_producer(g, g->outputs[i]) < 0 && !t->is_input &&
+                            !clnn_tensor_is_const(t))) {
             free(ord);
             return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL, "graph output '%s' is never computed",
                              t->name);
         }
     }
     *order = ord;
-    *norder = n;
+    *norder = live;
     return CLNN_STATUS_OK;
+}
+
+clnn_status clnn_graph_infer(clnn_graph *g, int batch, int **order, int *norder)
+{
+    return clnn_graph_infer_fold(g, batch, false, order, norder);
 }
 
 clnn_status clnn_graph_validate(const clnn_graph *graph, int batch)
 {
     if (!graph) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "graph is NULL");
-    clnn_graph *copy;
-    clnn_status st = clnn_graph_clone(graph, &copy);
-    if (st != CLNN_STATUS_OK) return st;
-    int *order, n;
-    st = clnn_graph_infer(copy, batch, &order, &n);
-    free(order);
-    clnn_graph_destroy(copy);
+    clnn_compiled *c;
+    clnn_status st = clnn_graph_compile(graph, batch, false, &c);
+    clnn_compiled_destroy(c);
     return st;
 }

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Opset 6 is accepted as well: for the operators clnn runs it differs from 7 only in legacy
- * broadcasting with an explicit axis, which the builder refuses. */
 /* Protobuf messages are limited to 2 GiB; bigger models keep their weights in external
  * data files. */
 #define ONNX_MAX_MODEL_BYTES ((size_t)INT32_MAX)
-#define ONNX_OPSET_MIN 6
-#define ONNX_OPSET_MAX 17
+/* Every operator's definition knows its versions up to CLNN_OPSET_MAX (lib/graph/op.h);
+ * which of them clnn implements, each definition says. */
+#define ONNX_OPSET_MIN CLNN_OPSET_MIN
+#define ONNX_OPSET_MAX CLNN_OPSET_MAX
 
 static bool is_default_domain(const char *d)
 {

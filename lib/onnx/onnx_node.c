@@ -2,7 +2,8 @@
  * onnx_node.c - one NodeProto into the graph. Constant nodes become constant tensors (the
  * builder has no Constant operator); every other node goes to clnn_graph_add_node with its
  * INT, FLOAT, INTS, FLOATS and STRING attributes translated to clnn_attr, and the builder
- * checks the operator, its arity, its attributes and that every input exists already.
+ * checks the operator, its arity, its attributes and that every input exists already. TENSOR
+ * attributes are decoded as initializers are (lib/onnx/onnx_tensor.c).
  */
 #include "onnx.h"
 
@@ -33,8 +34,9 @@ static int attr_type(const Onnx__AttributeProto *a)
     return AT(UNDEFINED);
 }
 
-/* Translates one attribute; a STRING value is copied NUL-terminated into *str (the caller
- * frees it) because protobuf-c keeps it as counted bytes. */
+/* Translates one attribute; a STRING value is copied NUL-terminated into *str because
+ * protobuf-c keeps it as counted bytes, and a TENSOR's decoded values land there too (the
+ * caller frees it). */
 static clnn_status convert_attr(const char *node, const char *op, const Onnx__AttributeProto *a,
                                 clnn_attr *out, char **str)
 {
@@ -65,6 +67,33 @@ static clnn_status convert_attr(const char *node, const char *op, const Onnx__At
         (*str)[a->s.len] = '\0';
         out->type = CLNN_ATTR_STRING, out->s = *str;
         break;
+    case AT(TENSOR): {
+        /* Decoded like an initializer (no external data), its values copied out. */
+        if (!a->t)
+            return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
+                             "node '" ONNX_NAME_FMT "' (" ONNX_NAME_FMT "): tensor attribute '"
+                             ONNX_NAME_FMT "' has no value", node, op, name);
+        clnn_graph *scratch = NULL;
+        clnn_status st = clnn_graph_create(&scratch);
+        if (st == CLNN_STATUS_OK) st = onnx_add_tensor(scratch, a->t, name, NULL);
+        if (st == CLNN_STATUS_OK) {
+            gtensor *v = &scratch->tensors[0];
+            out->type = CLNN_ATTR_TENSOR;
+            out->elem_type = (int)v->dtype;
+            out->count = (size_t)clnn_shape_count(v->dims, v->ndim);
+            if (v->data) {
+                out->floats = v->data;
+                *str = (char *)v->data;
+                v->data = NULL;
+            } else {
+                out->ints = v->idata;
+                *str = (char *)v->idata;
+                v->idata = NULL;
+            }
+        }
+        clnn_graph_destroy(scratch);
+        return st;
+    }
     default:
         return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
                          "node '" ONNX_NAME_FMT "' (" ONNX_NAME_FMT "): attribute '" ONNX_NAME_FMT

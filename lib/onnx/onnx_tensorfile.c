@@ -1,6 +1,6 @@
 /*
  * onnx_tensorfile.c - reads a serialized TensorProto file (the test_data_set_N/input_K.pb
- * files of ONNX's conformance data) into host floats, through the same tensor decoding as
+ * files of ONNX's conformance data) into host floats (integers and booleans converted), through the same tensor decoding as
  * initializers.
  */
 #include "onnx.h"
@@ -26,8 +26,15 @@ clnn_status onnx_read_tensor_file(const char *path, float **data, int64_t *dims,
     clnn_graph *g = NULL;
     clnn_status st = clnn_graph_create(&g);
     if (st == CLNN_STATUS_OK) st = onnx_add_tensor(g, t, "tensor", NULL);
-    if (st == CLNN_STATUS_OK && !g->tensors[0].data)
-        st = clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED, "tensor file '%s' does not hold floats", path);
+    if (st == CLNN_STATUS_OK) {
+        gtensor *x = &g->tensors[0];
+        if (x->idata) { /* integers and booleans as floats */
+            size_t n = (size_t)clnn_shape_count(x->dims, x->ndim);
+            x->data = malloc((n ? n : 1) * sizeof *x->data);
+            if (!x->data) st = clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "'%s'", path);
+            for (size_t i = 0; x->data && i < n; i++) x->data[i] = (float)x->idata[i];
+        }
+    }
     if (st == CLNN_STATUS_OK) {
         gtensor *x = &g->tensors[0];
         *data = x->data; /* taken over from the graph */

@@ -4,6 +4,8 @@
  */
 #include "conv.h"
 
+#include <math.h>
+
 #include "../tune/db.h"
 
 #include <limits.h>
@@ -72,15 +74,17 @@ clnn_status clnn_conv_shape_init(const clnn_context *ctx, const clnn_conv_params
                          "convolution: in_channels (%d) and out_channels (%d) must both be "
                          "divisible by groups (%d)",
                          p.in_channels, p.out_channels, p.groups);
-    if ((unsigned)p.activation > CLNN_ACTIVATION_SIGMOID)
+    if ((unsigned)p.activation >= CLNN_ACTIVATION_COUNT)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "convolution: unknown activation %d", (int)p.activation);
     if ((unsigned)p.residual > CLNN_RESIDUAL_AFTER_ACTIVATION)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "convolution: unknown residual mode %d", (int)p.residual);
-    if (p.activation == CLNN_ACTIVATION_CLIP && !(p.act_alpha <= p.act_beta))
+    /* Clip bounds may cross (ONNX then gives the upper bound everywhere); NaN ones are
+     * meaningless. */
+    if (p.activation == CLNN_ACTIVATION_CLIP && (isnan(p.act_alpha) || isnan(p.act_beta)))
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
-                         "convolution: clip needs act_alpha (%g) <= act_beta (%g)",
+                         "convolution: clip bounds %g and %g must be numbers",
                          (double)p.act_alpha, (double)p.act_beta);
 
     long long eff_h = (long long)p.dilation_h * (p.kernel_h - 1) + 1;

@@ -7,13 +7,40 @@
 
 #include <math.h>
 
+/* The transcendental ones in double, rounded once: the reference is the exact value. */
 float clnn_ref_activate(float x, clnn_activation act, float a, float b)
 {
+    const double d = x;
     switch (act) {
     case CLNN_ACTIVATION_RELU: return x > 0.0f ? x : 0.0f;
     case CLNN_ACTIVATION_CLIP: return fminf(fmaxf(x, a), b);
     case CLNN_ACTIVATION_LEAKY_RELU: return x >= 0.0f ? x : a * x;
-    case CLNN_ACTIVATION_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case CLNN_ACTIVATION_SIGMOID: return (float)(1.0 / (1.0 + exp(-d)));
+    case CLNN_ACTIVATION_TANH: return (float)tanh(d);
+    case CLNN_ACTIVATION_HARD_SIGMOID: return (float)fmax(0.0, fmin(1.0, (double)a * d + b));
+    case CLNN_ACTIVATION_HARD_SWISH: return (float)(d * fmax(0.0, fmin(1.0, d / 6.0 + 0.5)));
+    case CLNN_ACTIVATION_SILU: return (float)(d / (1.0 + exp(-d)));
+    case CLNN_ACTIVATION_MISH: return (float)(d * tanh(d > 30 ? d : log1p(exp(d))));
+    case CLNN_ACTIVATION_ELU: return x >= 0.0f ? x : (float)(a * expm1(d));
+    case CLNN_ACTIVATION_SELU: return (float)(b * (x > 0.0f ? d : a * expm1(d)));
+    case CLNN_ACTIVATION_CELU: return (float)(fmax(0.0, d) + fmin(0.0, a * expm1(d / a)));
+    case CLNN_ACTIVATION_SOFTPLUS: return (float)(d > 30 ? d : log1p(exp(d)));
+    case CLNN_ACTIVATION_SOFTSIGN: return (float)(d / (1.0 + fabs(d)));
+    case CLNN_ACTIVATION_GELU: return (float)(0.5 * d * (1.0 + erf(d / sqrt(2.0))));
+    case CLNN_ACTIVATION_GELU_TANH:
+        return (float)(0.5 * d * (1.0 + tanh(sqrt(2.0 / M_PI) * (d + 0.044715 * d * d * d))));
+    case CLNN_ACTIVATION_ABS: return fabsf(x);
+    case CLNN_ACTIVATION_NEG: return -x;
+    case CLNN_ACTIVATION_EXP: return (float)exp(d);
+    case CLNN_ACTIVATION_LOG: return (float)log(d);
+    case CLNN_ACTIVATION_SQRT: return (float)sqrt(d);
+    case CLNN_ACTIVATION_RECIPROCAL: return (float)(1.0 / d);
+    case CLNN_ACTIVATION_FLOOR: return floorf(x);
+    case CLNN_ACTIVATION_CEIL: return ceilf(x);
+    case CLNN_ACTIVATION_ERF: return (float)erf(d);
+    case CLNN_ACTIVATION_POW: return (float)pow(d, (double)a);
+    case CLNN_ACTIVATION_THRESHOLDED_RELU: return x > a ? x : 0.0f;
+    case CLNN_ACTIVATION_AFFINE: return (float)((double)a * d + b);
     default: return x;
     }
 }

@@ -1,7 +1,7 @@
 /*
- * layer.h - how the session executor runs a graph node on a device. Each operator has one
- * clnn_layer_impl (found with clnn_layer_find); Flatten, Reshape, Identity and Dropout have
- * none: they are views of their input.
+ * layer.h - how the session executor runs a graph node on a device. An operator's definition
+ * (op.h) points at its clnn_layer_impl; views (Flatten, Reshape...) and operators computed on
+ * the host only have none.
  *
  * prepare() sees the node with inferred shapes and its fused epilogue, builds kernels through
  * the context's program cache and uploads what it owns (weights). enqueue() reads device
@@ -12,7 +12,7 @@
 #ifndef CLNN_LAYER_H
 #define CLNN_LAYER_H
 
-#include "../graph/graph.h"
+#include "../graph/op.h"
 #include "ops.h"
 
 typedef struct layer_io {
@@ -23,7 +23,7 @@ typedef struct layer_io {
     int out_img_stride; /* floats between images of the output */
 } layer_io;
 
-typedef struct clnn_layer_impl {
+struct clnn_layer_impl {
     const char *name;
     /* Bit i set: input i is read from the graph by prepare (weights) and never uploaded by
      * the executor. */
@@ -41,11 +41,35 @@ typedef struct clnn_layer_impl {
     void (*destroy)(void *state);
     /* Optional: a description of the algorithm and knobs chosen by prepare ("" if NULL). */
     const char *(*describe)(const void *state);
-} clnn_layer_impl;
+};
 
-/* The implementation of an operator, or NULL for views (Flatten, Reshape, Identity,
- * Dropout) and operators removed by passes (Constant). */
-const clnn_layer_impl *clnn_layer_find(clnn_op op);
+/* The layer of an operator (its definition's), or NULL for views and host-only ones. */
+static inline const clnn_layer_impl *clnn_layer_find(clnn_op op)
+{
+    return clnn_op_def_of(op)->layer;
+}
+
+/* Attributes of operators that take only an axis (Concat, Softmax, Flatten...): the value
+ * given and, after inference, the axis in [0, rank). */
+typedef struct axis_attrs {
+    int64_t axis;
+    int resolved;
+} axis_attrs;
+
+/* BatchNormalization's attributes (the passes fold it into a Conv). */
+typedef struct bn_attrs {
+    float epsilon;
+    int spatial, is_test, training_mode;
+} bn_attrs;
+
+/* The convolution / pooling parameters of a Conv or pool node whose shapes are inferred
+ * (fused epilogue included for Conv); layer_conv.c. */
+clnn_status clnn_node_conv_params(const clnn_graph *g, const gnode *n, clnn_conv_params *p);
+clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool_params *p);
+/* The product a Gemm or MatMul node computes on CLBlast (M x K times K x N, B transposed or
+ * not); false for other nodes and for transposed A (layer_fc.c). */
+bool clnn_node_fc_shape(const clnn_graph *g, const gnode *n, int *m, int *nn, int *k,
+                        bool *trans_b);
 
 /* The layers (one file each under lib/ops/). */
 extern const clnn_layer_impl clnn_layer_conv;    /* layer_conv.c */

@@ -1,11 +1,263 @@
 /*
- * layer_conv.c - Conv nodes (with their fused bias, activation and residual) as graph layers
- * on top of clnn_conv, and Global/Max/Average pooling nodes on top of clnn_pool. Both can
- * write into a slice of a concatenation.
+ * layer_conv.c - the Conv, MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool
+ * operators: definitions (attributes, shapes, cost) and their layers on top of clnn_conv
+ * (with the fused bias, activation and residual) and clnn_pool. Both can write into a slice
+ * of a concatenation. 1-D layers ([N, C, L]) run as 2-D ones of height 1; global pooling
+ * takes any number of spatial dimensions.
  */
 #include "conv.h"
 #include "layer.h"
 #include "pool.h"
+
+#include <string.h>
+
+static const char *const auto_pad_modes[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID",
+                                             NULL};
+enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
+
+/* Attributes of Conv and the pools (globals have none and read zeros). */
+typedef struct window_attrs {
+    int auto_pad;
+    int64_t kernel_shape[3];
+    int nkernel;
+    int64_t strides[3];
+    int nstrides;
+    int64_t pads[6];
+    int npads;
+    int64_t dilations[3];
+    int ndilations;
+    int64_t group;
+    int ceil_mode, count_include_pad, storage_order;
+    /* Resolved by inference for the input's size: top, left, bottom, right. */
+    int pad[4];
+} window_attrs;
+
+#define W_LIMIT (1 << 16)
+
+/* The spatial rank the attributes describe must be the input's (1 or 2). */
+static clnn_status check_window(gnode *n)
+{
+    const window_attrs *a = OP_A(n, window_attrs);
+    int rank = a->nkernel ? a->nkernel : a->nstrides ? a->nstrides : a->ndilations;
+    if (rank > 2 || (a->npads && a->npads != 2 * (rank ? rank : a->npads / 2)) ||
+        (a->nstrides && rank && a->nstrides != rank) ||
+        (a->ndilations && rank && a->ndilations != rank) || a->npads > 4)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "kernel_shape, strides, dilations and pads describe %d-D windows; clnn "
+                       "supports 1-D and 2-D ones (pads holding a begin and an end per axis)",
+                       rank ? rank : a->npads / 2);
+    return CLNN_STATUS_OK;
+}
+
+/* SAME padding of one axis: total = max((ceil(in/s) - 1) * s + eff - in, 0), the odd one at
+ * the end (SAME_UPPER) or the beginning (SAME_LOWER). All in int64: model numbers. */
+static clnn_status same_pads(const gnode *n, int64_t in, int64_t eff, int64_t s, bool upper,
+                             int *begin, int *end)
+{
+    int64_t out = (in + s - 1) / s, total = (out - 1) * s + eff - in;
+    if (total < 0) total = 0;
+    if (total > W_LIMIT)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "SAME padding of %lld (at most %d)",
+                       (long long)total, W_LIMIT);
+    *begin = (int)(upper ? total / 2 : total - total / 2);
+    *end = (int)(total - *begin);
+    return CLNN_STATUS_OK;
+}
+
+/* Spatial sizes of input x as 2-D (a 1-D layer has height 1). */
+static void spatial(const gtensor *x, int64_t *h, int64_t *w)
+{
+    *h = x->ndim == 4 ? x->dims[2] : 1;
+    *w = x->dims[x->ndim - 1];
+}
+
+/* Attribute value of axis d (0: height, 1: width) for a layer of spatial rank r. */
+static int64_t axis_val(const int64_t *v, int count, int r, int d, int64_t def)
+{
+    if (r == 1) return d == 0 ? def : (count ? v[0] : def);
+    return count ? v[d] : def;
+}
+
+/* Resolves padding (explicit, SAME or VALID) for the input into a->pad. */
+static clnn_status resolve_pads(const gnode *n, window_attrs *a, const gtensor *x,
+                                const int64_t kernel[2], bool dilate)
+{
+    const int r = x->ndim - 2;
+    int64_t in[2];
+    spatial(x, &in[0], &in[1]);
+    memset(a->pad, 0, sizeof a->pad);
+    if (a->auto_pad == PAD_NOTSET && a->npads) {
+        for (int d = 0; d < 2; d++) {
+            int64_t b = r == 1 ? (d == 0 ? 0 : a->pads[0]) : a->pads[d];
+            int64_t e = r == 1 ? (d == 0 ? 0 : a->pads[1]) : a->pads[2 + d];
+            a->pad[d] = (int)b;
+            a->pad[2 + d] = (int)e;
+        }
+    } else if (a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER) {
+        for (int d = 0; d < 2; d++) {
+            if (r == 1 && d == 0) continue;
+            int64_t dil = dilate ? axis_val(a->dilations, a->ndilations, r, d, 1) : 1;
+            int64_t s = axis_val(a->strides, a->nstrides, r, d, 1);
+            int64_t eff;
+            if (!op_mul_ok(dil, kernel[d] - 1, &eff) || !op_add_ok(eff, 1, &eff))
+                return op_fail(n, CLNN_STATUS_UNSUPPORTED, "dilated kernel too large");
+            clnn_status st = same_pads(n, in[d], eff, s, a->auto_pad == PAD_SAME_UPPER,
+                                       &a->pad[d], &a->pad[2 + d]);
+            if (st != CLNN_STATUS_OK) return st;
+        }
+    }
+    return CLNN_STATUS_OK;
+}
+
+clnn_status clnn_node_conv_params(const clnn_graph *g, const gnode *n, clnn_conv_params *p)
+{
+    const gtensor *x = op_in(g, n, 0), *w = op_in(g, n, 1);
+    const window_attrs *a = OP_A(n, window_attrs);
+    memset(p, 0, sizeof *p);
+    if (!x || !w || x->ndim < 3 || x->ndim > 4 || w->ndim != x->ndim)
+        return op_fail(n, CLNN_STATUS_INTERNAL, "convolution parameters before shapes");
+    const int r = x->ndim - 2;
+    int64_t h, wd;
+    spatial(x, &h, &wd);
+    p->batch = (int)x->dims[0];
+    p->in_channels = (int)x->dims[1];
+    p->in_height = (int)h;
+    p->in_width = (int)wd;
+    p->out_channels = (int)w->dims[0];
+    p->kernel_h = r == 2 ? (int)w->dims[2] : 1;
+    p->kernel_w = (int)w->dims[w->ndim - 1];
+    p->stride_h = (int)axis_val(a->strides, a->nstrides, r, 0, 1);
+    p->stride_w = (int)axis_val(a->strides, a->nstrides, r, 1, 1);
+    p->dilation_h = (int)axis_val(a->dilations, a->ndilations, r, 0, 1);
+    p->dilation_w = (int)axis_val(a->dilations, a->ndilations, r, 1, 1);
+    p->groups = (int)a->group;
+    p->pad_top = a->pad[0];
+    p->pad_left = a->pad[1];
+    p->pad_bottom = a->pad[2];
+    p->pad_right = a->pad[3];
+    p->has_bias = op_in(g, n, 2) != NULL;
+    p->activation = n->fused.act;
+    p->act_alpha = n->fused.act_a;
+    p->act_beta = n->fused.act_b;
+    p->residual = n->fused.residual >= 0 ? n->fused.residual_mode : CLNN_RESIDUAL_NONE;
+    return CLNN_STATUS_OK;
+}
+
+clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool_params *p)
+{
+    const gtensor *x = op_in(g, n, 0);
+    const window_attrs *a = OP_A(n, window_attrs);
+    memset(p, 0, sizeof *p);
+    if (!x || x->ndim < 3)
+        return op_fail(n, CLNN_STATUS_INTERNAL, "pooling parameters before shapes");
+    p->kind = n->op == OP_MAX_POOL           ? CLNN_POOL_MAX
+              : n->op == OP_AVERAGE_POOL     ? CLNN_POOL_AVERAGE
+              : n->op == OP_GLOBAL_MAX_POOL ? CLNN_POOL_GLOBAL_MAX
+                                             : CLNN_POOL_GLOBAL_AVERAGE;
+    p->batch = (int)x->dims[0];
+    p->channels = (int)x->dims[1];
+    if (p->kind == CLNN_POOL_GLOBAL_MAX || p->kind == CLNN_POOL_GLOBAL_AVERAGE) {
+        /* Every spatial dimension at once: one row of their product. */
+        p->in_height = 1;
+        p->in_width = (int)clnn_shape_count(x->dims + 2, x->ndim - 2);
+        return CLNN_STATUS_OK;
+    }
+    const int r = x->ndim - 2;
+    int64_t h, w;
+    spatial(x, &h, &w);
+    p->in_height = (int)h;
+    p->in_width = (int)w;
+    p->kernel_h = (int)axis_val(a->kernel_shape, a->nkernel, r, 0, 1);
+    p->kernel_w = (int)axis_val(a->kernel_shape, a->nkernel, r, 1, 1);
+    p->stride_h = (int)axis_val(a->strides, a->nstrides, r, 0, 1);
+    p->stride_w = (int)axis_val(a->strides, a->nstrides, r, 1, 1);
+    p->pad_top = a->pad[0];
+    p->pad_left = a->pad[1];
+    p->pad_bottom = a->pad[2];
+    p->pad_right = a->pad[3];
+    p->ceil_mode = a->ceil_mode;
+    p->count_include_pad = a->count_include_pad;
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status conv_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0), *w = op_in(g, n, 1), *b = op_in(g, n, 2);
+    window_attrs *a = n->attrs;
+    clnn_status st = op_need_float(g, n, 0);
+    if (st == CLNN_STATUS_OK && (x->ndim < 3 || x->ndim > 4))
+        st = op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                     "input '%s' has %d dimensions; clnn runs 1-D and 2-D convolutions (3 or 4 "
+                     "dimensions)", x->name, x->ndim);
+    if (st == CLNN_STATUS_OK) st = op_need_rank(g, n, 1, x->ndim, "weight");
+    if (st == CLNN_STATUS_OK && !w->data)
+        st = op_fail(n, CLNN_STATUS_UNSUPPORTED, "weight '%s' must be a float constant (an "
+                     "initializer)", w->name);
+    if (st == CLNN_STATUS_OK && b && !b->data)
+        st = op_fail(n, CLNN_STATUS_UNSUPPORTED, "bias '%s' must be a float constant (an "
+                     "initializer)", b->name);
+    if (st != CLNN_STATUS_OK) return st;
+    const int r = x->ndim - 2;
+    if ((a->nkernel && a->nkernel != r) || (a->nstrides && a->nstrides != r) ||
+        (a->ndilations && a->ndilations != r) || (a->npads && a->npads != 2 * r))
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "the attributes describe another number of spatial axes than the "
+                       "input's %d", r);
+    if (b && (b->ndim != 1 || b->dims[0] != w->dims[0]))
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "bias has %lld elements for %lld filters",
+                       (long long)clnn_shape_count(b->dims, b->ndim), (long long)w->dims[0]);
+    for (int d = 0; d < r && a->nkernel; d++)
+        if (a->kernel_shape[d] != w->dims[2 + d])
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                           "kernel_shape[%d] is %lld but the weight has %lld", d,
+                           (long long)a->kernel_shape[d], (long long)w->dims[2 + d]);
+    if (w->dims[0] % a->group)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "%lld filters do not split into %lld "
+                       "groups", (long long)w->dims[0], (long long)a->group);
+    int64_t want_c;
+    if (!op_mul_ok(w->dims[1], a->group, &want_c) || x->dims[1] != want_c)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "input has %lld channels but the weight expects %lld x %lld groups",
+                       (long long)x->dims[1], (long long)w->dims[1], (long long)a->group);
+    int64_t k[2] = {r == 2 ? w->dims[2] : 1, w->dims[w->ndim - 1]};
+    st = resolve_pads(n, a, x, k, true);
+    if (st != CLNN_STATUS_OK) return st;
+    clnn_conv_params p;
+    clnn_node_conv_params(g, n, &p);
+    p.activation = CLNN_ACTIVATION_NONE;
+    p.residual = CLNN_RESIDUAL_NONE;
+    int P, Q;
+    st = clnn_conv_output_size(&p, &P, &Q);
+    if (st != CLNN_STATUS_OK) return op_fail(n, st, "%s", clnn_last_error());
+    int64_t d[4] = {x->dims[0], w->dims[0], P, Q};
+    if (r == 1) d[2] = Q;
+    return op_set_out(g, n, 0, CLNN_DTYPE_FLOAT, d, x->ndim);
+}
+
+static node_work conv_work(const clnn_graph *g, const gnode *n)
+{
+    node_work w = op_io_work(g, n);
+    const gtensor *wt = op_in(g, n, 1), *out = op_out(g, n, 0);
+    /* K x Cg x R x S weights, each used once per output pixel and image. */
+    double per_out = (double)clnn_shape_count(wt->dims, wt->ndim) / (double)wt->dims[0];
+    double out_n = (double)clnn_shape_count(out->dims, out->ndim);
+    w.flops = 2.0 * out_n * per_out;
+    w.kernels = 3;
+    if (n->fused.residual >= 0) w.bytes += 4.0 * out_n;
+    return w;
+}
+
+#define WINDOW_ROWS(st)                                                                       \
+    A_ENUM("auto_pad", st, auto_pad, auto_pad_modes, PAD_NOTSET),                             \
+    A_INTS("strides", st, strides, nstrides, 1, W_LIMIT),                                     \
+    A_INTS("pads", st, pads, npads, 0, W_LIMIT)
+
+static const op_attr conv_rows[] = {
+    WINDOW_ROWS(window_attrs),
+    A_INTS("kernel_shape", window_attrs, kernel_shape, nkernel, 1, W_LIMIT),
+    A_INTS("dilations", window_attrs, dilations, ndilations, 1, W_LIMIT),
+    A_INT("group", window_attrs, group, 1, 1, 1 << 24),
+};
 
 static clnn_status conv_prepare(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
                                 const gnode *n, void **state)
@@ -38,6 +290,7 @@ static clnn_status conv_reference(const clnn_graph *g, const gnode *n, const flo
 }
 
 static void conv_destroy(void *state) { clnn_conv_destroy(state); }
+
 static const char *conv_describe(const void *state) { return clnn_conv_config(state); }
 
 const clnn_layer_impl clnn_layer_conv = {
@@ -90,4 +343,142 @@ const clnn_layer_impl clnn_layer_pool = {
     .enqueue = pool_enqueue,
     .reference = pool_reference,
     .destroy = pool_destroy,
+};
+
+const clnn_op_def clnn_op_conv = {
+    .name = "Conv",
+    .since = {1, 11},
+    .min_in = 2, .max_in = 3, .max_out = 1,
+    .optional_in = 1u << 2,
+    OP_ATTRS(conv_rows),
+    .attr_size = sizeof(window_attrs),
+    .check = check_window,
+    .infer = conv_infer,
+    .layer = &clnn_layer_conv,
+    .work = conv_work,
+    .notes = "1-D and 2-D; groups, depthwise, dilation, asymmetric and auto padding; bias, "
+             "activations and a residual Add fused",
+};
+
+/* ---- pooling ------------------------------------------------------------------------------ */
+
+static clnn_status pool_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0);
+    window_attrs *a = n->attrs;
+    clnn_status st = op_need_float(g, n, 0);
+    if (st != CLNN_STATUS_OK) return st;
+    const bool global = n->op == OP_GLOBAL_MAX_POOL || n->op == OP_GLOBAL_AVERAGE_POOL;
+    if (x->ndim < 3 || (!global && x->ndim > 4))
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "input '%s' has %d dimensions; clnn pools 1-D and 2-D maps%s", x->name,
+                       x->ndim, global ? "" : " (and globally any)");
+    if (global) {
+        int64_t d[CLNN_MAX_DIMS];
+        for (int i = 0; i < x->ndim; i++) d[i] = i < 2 ? x->dims[i] : 1;
+        return op_set_out(g, n, 0, CLNN_DTYPE_FLOAT, d, x->ndim);
+    }
+    const int r = x->ndim - 2;
+    if (a->nkernel != r || (a->nstrides && a->nstrides != r) ||
+        (a->ndilations && a->ndilations != r) || (a->npads && a->npads != 2 * r))
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "the attributes describe another number of spatial axes than the "
+                       "input's %d", r);
+    for (int d = 0; d < a->ndilations; d++)
+        if (a->dilations[d] != 1)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED, "dilations other than 1 are not supported "
+                           "for pooling");
+    int64_t k[2] = {axis_val(a->kernel_shape, a->nkernel, r, 0, 1),
+                    axis_val(a->kernel_shape, a->nkernel, r, 1, 1)};
+    st = resolve_pads(n, a, x, k, false);
+    if (st != CLNN_STATUS_OK) return st;
+    clnn_pool_params p;
+    clnn_node_pool_params(g, n, &p);
+    int P, Q;
+    st = clnn_pool_output_size(&p, &P, &Q);
+    if (st != CLNN_STATUS_OK) return op_fail(n, st, "%s", clnn_last_error());
+    int64_t d[4] = {x->dims[0], x->dims[1], P, Q};
+    if (r == 1) d[2] = Q;
+    return op_set_out(g, n, 0, CLNN_DTYPE_FLOAT, d, x->ndim);
+}
+
+static node_work pool_work(const clnn_graph *g, const gnode *n)
+{
+    node_work w = op_io_work(g, n);
+    const window_attrs *a = OP_A(n, window_attrs);
+    const gtensor *out = op_out(g, n, 0);
+    double k = 1;
+    for (int i = 0; i < a->nkernel; i++) k *= (double)a->kernel_shape[i];
+    w.flops = (double)clnn_shape_count(out->dims, out->ndim) * k;
+    return w;
+}
+
+static const op_attr max_pool_rows[] = {
+    WINDOW_ROWS(window_attrs),
+    A_INTS("kernel_shape", window_attrs, kernel_shape, nkernel, 1, W_LIMIT, .required = true),
+    A_INT("ceil_mode", window_attrs, ceil_mode, 0, 0, 1, .since = 10),
+    A_INTS("dilations", window_attrs, dilations, ndilations, 1, W_LIMIT, .since = 10),
+    A_INT("storage_order", window_attrs, storage_order, 0, 0, 1, .since = 8),
+};
+
+static const op_attr average_pool_rows[] = {
+    WINDOW_ROWS(window_attrs),
+    A_INTS("kernel_shape", window_attrs, kernel_shape, nkernel, 1, W_LIMIT, .required = true),
+    A_INT("ceil_mode", window_attrs, ceil_mode, 0, 0, 1, .since = 10),
+    A_INT("count_include_pad", window_attrs, count_include_pad, 0, 0, 1, .since = 7),
+    A_INTS("dilations", window_attrs, dilations, ndilations, 1, W_LIMIT, .since = 19),
+};
+
+/* MaxPool's second output (Indices) is not computed. */
+static clnn_status max_pool_check(gnode *n)
+{
+    if (n->noutputs > 1)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "%d outputs; clnn computes only the first (the Indices output is not "
+                       "supported)", n->noutputs);
+    return check_window(n);
+}
+
+const clnn_op_def clnn_op_max_pool = {
+    .name = "MaxPool",
+    .since = {1, 8, 10, 11, 12},
+    .min_in = 1, .max_in = 1, .max_out = 2,
+    OP_ATTRS(max_pool_rows),
+    .attr_size = sizeof(window_attrs),
+    .check = max_pool_check,
+    .infer = pool_infer,
+    .layer = &clnn_layer_pool,
+    .work = pool_work,
+    .notes = "1-D and 2-D; ceil_mode, auto padding; not the Indices output",
+};
+
+const clnn_op_def clnn_op_average_pool = {
+    .name = "AveragePool",
+    .since = {1, 7, 10, 11, 19},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    OP_ATTRS(average_pool_rows),
+    .attr_size = sizeof(window_attrs),
+    .check = check_window,
+    .infer = pool_infer,
+    .layer = &clnn_layer_pool,
+    .work = pool_work,
+    .notes = "1-D and 2-D; ceil_mode, count_include_pad, auto padding",
+};
+
+const clnn_op_def clnn_op_global_average_pool = {
+    .name = "GlobalAveragePool",
+    .since = {1},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    .attr_size = sizeof(window_attrs),
+    .infer = pool_infer,
+    .layer = &clnn_layer_pool,
+};
+
+const clnn_op_def clnn_op_global_max_pool = {
+    .name = "GlobalMaxPool",
+    .since = {1},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    .attr_size = sizeof(window_attrs),
+    .infer = pool_infer,
+    .layer = &clnn_layer_pool,
 };

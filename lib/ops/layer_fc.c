@@ -1,5 +1,5 @@
 /*
- * layer_fc.c - Gemm and MatMul (2-D) nodes on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
+ * layer_fc.c - the Gemm and MatMul (2-D) operators on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
  * single row when it measures faster on the device (timed once per shape and remembered in
  * the context); bias and the fused activation in kernels/fc.cl. CLBlast's status codes become
  * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels run with the
@@ -13,12 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Gemm's attributes; MatMul is the same with the defaults (alpha 1, no C). */
+typedef struct gemm_attrs {
+    float alpha, beta;
+    int trans_a, trans_b;
+} gemm_attrs;
+
 typedef struct fc_state {
     clnn_context *ctx;
     clnn_device *dev;
     const char *node;
     int M, N, K;
-    bool trans_b;
+    bool trans_a, trans_b;
     float alpha, beta;
     bool has_c, epilogue;
     int cm, cn;
@@ -76,9 +82,11 @@ static CLBlastStatusCode product(fc_state *f, bool gemv, cl_command_queue *q, cl
                           : CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeYes,
                                          (size_t)f->K, (size_t)f->N, f->alpha, b, 0,
                                          (size_t)f->N, a, 0, 1, 0.0f, y, 0, 1, q, ev);
-    return CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo,
+    /* One row of A is the same K floats whether A is 1 x K or K x 1 (transA). */
+    return CLBlastSgemm(CLBlastLayoutRowMajor, f->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                         f->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)f->M,
-                        (size_t)f->N, (size_t)f->K, f->alpha, a, 0, (size_t)f->K, b, 0,
+                        (size_t)f->N, (size_t)f->K, f->alpha, a, 0,
+                        f->trans_a ? (size_t)f->M : (size_t)f->K, b, 0,
                         f->trans_b ? (size_t)f->K : (size_t)f->N, 0.0f, y, 0, (size_t)f->N, q,
                         ev);
 }
@@ -158,11 +166,13 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     f->ctx = ctx;
     f->dev = dev;
     f->node = n->name;
-    f->trans_b = n->op == OP_GEMM && n->a.trans_b;
-    f->alpha = n->op == OP_GEMM ? n->a.alpha : 1.0f;
-    f->beta = n->op == OP_GEMM ? n->a.beta : 0.0f;
-    f->M = (int)a->dims[0];
-    f->K = (int)a->dims[1];
+    const gemm_attrs *ga = OP_A(n, gemm_attrs);
+    f->trans_a = ga->trans_a;
+    f->trans_b = ga->trans_b;
+    f->alpha = ga->alpha;
+    f->beta = ga->beta;
+    f->M = (int)a->dims[f->trans_a ? 1 : 0];
+    f->K = (int)a->dims[f->trans_a ? 0 : 1];
     f->N = f->trans_b ? (int)b->dims[0] : (int)b->dims[1];
     f->has_c = c != NULL;
     f->epilogue = f->has_c || n->fused.act != CLNN_ACTIVATION_NONE;
@@ -229,15 +239,17 @@ static clnn_status fc_reference(const clnn_graph *g, const gnode *n, const float
     (void)residual;
     const gtensor *a = clnn_node_input(g, n, 0), *b = clnn_node_input(g, n, 1);
     const gtensor *c = clnn_node_input(g, n, 2);
-    bool tb = n->op == OP_GEMM && n->a.trans_b;
-    float alpha = n->op == OP_GEMM ? n->a.alpha : 1.0f, beta = n->op == OP_GEMM ? n->a.beta : 0.0f;
-    int M = (int)a->dims[0], K = (int)a->dims[1], N = tb ? (int)b->dims[0] : (int)b->dims[1];
+    const gemm_attrs *ga = OP_A(n, gemm_attrs);
+    const bool ta = ga->trans_a, tb = ga->trans_b;
+    const float alpha = ga->alpha, beta = ga->beta;
+    int M = (int)a->dims[ta ? 1 : 0], K = (int)a->dims[ta ? 0 : 1];
+    int N = tb ? (int)b->dims[0] : (int)b->dims[1];
     int cm = c && c->ndim == 2 ? (int)c->dims[0] : 1, cn = c && c->ndim >= 1 ? (int)c->dims[c->ndim - 1] : 1;
     for (int m = 0; m < M; m++)
         for (int j = 0; j < N; j++) {
             double acc = 0;
             for (int k = 0; k < K; k++)
-                acc += (double)in[0][(size_t)m * K + k] *
+                acc += (double)in[0][ta ? (size_t)k * M + m : (size_t)m * K + k] *
                        (tb ? in[1][(size_t)j * K + k] : in[1][(size_t)k * N + j]);
             float v = alpha * (float)acc;
             if (c) v += beta * in[2][(size_t)(cm == 1 ? 0 : m) * cn + (cn == 1 ? 0 : j)];
@@ -265,4 +277,102 @@ const clnn_layer_impl clnn_layer_fc = {
     .reference = fc_reference,
     .destroy = fc_destroy,
     .describe = fc_describe,
+};
+
+bool clnn_node_fc_shape(const clnn_graph *g, const gnode *n, int *m, int *nn, int *k,
+                        bool *trans_b)
+{
+    if (n->op != OP_GEMM && n->op != OP_MATMUL) return false;
+    const gemm_attrs *ga = OP_A(n, gemm_attrs);
+    const gtensor *y = op_out(g, n, 0), *a = op_in(g, n, 0);
+    if (ga->trans_a || y->ndim != 2 || a->ndim != 2) return false;
+    *m = (int)y->dims[0];
+    *nn = (int)y->dims[1];
+    *k = (int)a->dims[1];
+    *trans_b = ga->trans_b;
+    return true;
+}
+
+/* ---- definitions -------------------------------------------------------------------------- */
+
+static clnn_status gemm_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *a = op_in(g, n, 0), *b = op_in(g, n, 1), *c = op_in(g, n, 2);
+    const gemm_attrs *ga = OP_A(n, gemm_attrs);
+    clnn_status st = op_need_float(g, n, 0);
+    if (st == CLNN_STATUS_OK) st = op_need_float(g, n, 1);
+    if (st == CLNN_STATUS_OK) st = op_need_rank(g, n, 0, 2, "input A");
+    if (st == CLNN_STATUS_OK) st = op_need_rank(g, n, 1, 2, "input B");
+    if (st != CLNN_STATUS_OK) return st;
+    const bool ta = ga->trans_a, tb = ga->trans_b;
+    int64_t M = ta ? a->dims[1] : a->dims[0], K = ta ? a->dims[0] : a->dims[1];
+    int64_t K2 = tb ? b->dims[1] : b->dims[0], N = tb ? b->dims[0] : b->dims[1];
+    if (K != K2)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "inner dimensions differ: %lld and %lld",
+                       (long long)K, (long long)K2);
+    if (c) {
+        if (!c->data)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                           "input C '%s' must be a float constant (an initializer)", c->name);
+        /* C broadcasts to [M, N]: [N], [1, N], [M, N], [M, 1], scalars. */
+        int64_t cm = c->ndim == 2 ? c->dims[0] : 1, cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+        if (c->ndim > 2 || (cm != 1 && cm != M) || (cn != 1 && cn != N))
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                           "input C does not broadcast to [%lld,%lld]", (long long)M,
+                           (long long)N);
+    }
+    int64_t d[2] = {M, N};
+    return op_set_out(g, n, 0, CLNN_DTYPE_FLOAT, d, 2);
+}
+
+static node_work gemm_work(const clnn_graph *g, const gnode *n)
+{
+    node_work w = op_io_work(g, n);
+    const gtensor *a = op_in(g, n, 0), *y = op_out(g, n, 0);
+    const double K = (double)a->dims[OP_A(n, gemm_attrs)->trans_a ? 0 : 1];
+    w.flops = 2.0 * (double)clnn_shape_count(y->dims, y->ndim) * K;
+    w.kernels = 2;
+    return w;
+}
+
+static const op_attr gemm_rows[] = {
+    A_FLOAT("alpha", gemm_attrs, alpha, 1.0),
+    A_FLOAT("beta", gemm_attrs, beta, 1.0),
+    A_INT("transA", gemm_attrs, trans_a, 0, 0, 1),
+    A_INT("transB", gemm_attrs, trans_b, 0, 0, 1),
+    A_IGNORE("broadcast", .until = 7), /* numpy-style broadcasting of C is what clnn does */
+};
+
+const clnn_op_def clnn_op_gemm = {
+    .name = "Gemm",
+    .since = {1, 6, 7, 9, 11, 13},
+    .min_in = 2, .max_in = 3, .max_out = 1,
+    .optional_in = 1u << 2,
+    OP_ATTRS(gemm_rows),
+    .attr_size = sizeof(gemm_attrs),
+    .infer = gemm_infer,
+    .layer = &clnn_layer_fc,
+    .work = gemm_work,
+    .notes = "transA, transB; C a constant broadcasting to the output; activations fused",
+};
+
+/* MatMul's attribute struct holds Gemm's defaults (alpha 1, beta 0, no transposes). */
+static clnn_status matmul_check(gnode *n)
+{
+    gemm_attrs *a = n->attrs;
+    a->alpha = 1.0f;
+    a->beta = 0.0f;
+    return CLNN_STATUS_OK;
+}
+
+const clnn_op_def clnn_op_matmul = {
+    .name = "MatMul",
+    .since = {1, 9, 13},
+    .min_in = 2, .max_in = 2, .max_out = 1,
+    .attr_size = sizeof(gemm_attrs),
+    .check = matmul_check,
+    .infer = gemm_infer,
+    .layer = &clnn_layer_fc,
+    .work = gemm_work,
+    .notes = "2-D",
 };

@@ -1,6 +1,6 @@
 /*
- * layer_norm.c - BatchNormalization (inference) and LRN (kernels/norm.cl) with their plain C
- * references.
+ * layer_norm.c - the BatchNormalization (inference) and LRN operators (kernels/norm.cl) with
+ * their plain C references.
  *
  * BatchNormalization: prepare folds the constant inputs scale, B, mean and var (host_inputs
  * 1-4) with epsilon into y = x * k + t per channel, k = scale / sqrt(var + eps) and
@@ -11,6 +11,11 @@
 #include "layer_small.h"
 
 #include <math.h>
+
+typedef struct lrn_attrs {
+    int size;
+    float alpha, beta, bias;
+} lrn_attrs;
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,7 +101,7 @@ static void bn_fold(const clnn_graph *g, const gnode *n, int c, double *k, doubl
 {
     const float *scale = clnn_node_input(g, n, 1)->data, *b = clnn_node_input(g, n, 2)->data;
     const float *mean = clnn_node_input(g, n, 3)->data, *var = clnn_node_input(g, n, 4)->data;
-    *k = scale[c] / sqrt((double)var[c] + n->a.epsilon);
+    *k = scale[c] / sqrt((double)var[c] + OP_A(n, bn_attrs)->epsilon);
     *t = b[c] - mean[c] * *k;
 }
 
@@ -192,7 +197,7 @@ static clnn_status bn_reference(const clnn_graph *g, const gnode *n, const float
     const size_t count = clnn_tensor_count(x);
     for (size_t o = 0; o < count; o++) {
         const size_t c = o / inner % C;
-        double v = ((double)in[0][o] - mean[c]) / sqrt((double)var[c] + n->a.epsilon) * scale[c] +
+        double v = ((double)in[0][o] - mean[c]) / sqrt((double)var[c] + OP_A(n, bn_attrs)->epsilon) * scale[c] +
                    b[c];
         out[o] = clnn_ref_activate((float)v, n->fused.act, n->fused.act_a, n->fused.act_b);
     }
@@ -217,29 +222,27 @@ static clnn_status lrn_prepare(clnn_context *ctx, clnn_device *dev, const clnn_g
                                const gnode *n, void **state)
 {
     *state = NULL;
-    if (n->a.lrn_size < 1)
-        return clnn_fail(ctx, CLNN_STATUS_INVALID_MODEL, "node '%s' (LRN): size %d", n->name,
-                         n->a.lrn_size);
+    const lrn_attrs *a = OP_A(n, lrn_attrs);
     norm_state *s;
     clnn_status st = norm_new(ctx, dev, g, n, &s);
     if (st != CLNN_STATUS_OK) return st;
     s->kname = "lrn";
-    s->alpha_n = n->a.lrn_alpha / (float)n->a.lrn_size;
-    s->beta = n->a.lrn_beta;
-    s->bias = n->a.lrn_bias;
+    s->alpha_n = a->alpha / (float)a->size;
+    s->beta = a->beta;
+    s->bias = a->bias;
     s->local = small_local(dev, (size_t)s->inner);
     s->split = norm_split(s);
-    const float beta = n->a.lrn_beta;
+    const float beta = a->beta;
     const int pw = beta == 0.75f ? 1 : beta == 0.5f ? 2 : beta == 1.0f ? 3 : 0;
     char opts[64];
-    snprintf(opts, sizeof opts, "-DLRN_SIZE=%d -DLRN_POW=%d -DSPLIT_ROWS=%d", n->a.lrn_size, pw,
+    snprintf(opts, sizeof opts, "-DLRN_SIZE=%d -DLRN_POW=%d -DSPLIT_ROWS=%d", a->size, pw,
              s->split);
     st = clnn_kernel_create(ctx, dev, "norm", opts, "lrn", &s->k);
     if (st != CLNN_STATUS_OK) {
         norm_destroy(s);
         return small_fail(ctx, n->name, "LRN", st);
     }
-    snprintf(s->desc, sizeof s->desc, "lrn size %d", n->a.lrn_size);
+    snprintf(s->desc, sizeof s->desc, "lrn size %d", a->size);
     *state = s;
     return CLNN_STATUS_OK;
 }
@@ -268,7 +271,8 @@ static clnn_status lrn_reference(const clnn_graph *g, const gnode *n, const floa
     const long C = (long)x->dims[1];
     const size_t inner = (size_t)clnn_shape_count(x->dims + 2, x->ndim - 2);
     const size_t count = clnn_tensor_count(x);
-    const int size = n->a.lrn_size;
+    const lrn_attrs *a = OP_A(n, lrn_attrs);
+    const int size = a->size;
     const long before = (size - 1) / 2, after = size / 2; /* floor and ceil of (size-1)/2 */
     for (size_t o = 0; o < count; o++) {
         const size_t i = o % inner, img = o / inner / (size_t)C;
@@ -279,8 +283,8 @@ static clnn_status lrn_reference(const clnn_graph *g, const gnode *n, const floa
             const double v = in[0][(img * (size_t)C + (size_t)cc) * inner + i];
             sum += v * v;
         }
-        const double base = (double)n->a.lrn_bias + (double)n->a.lrn_alpha / size * sum;
-        out[o] = (float)(in[0][o] / pow(base, (double)n->a.lrn_beta));
+        const double base = (double)a->bias + (double)a->alpha / size * sum;
+        out[o] = (float)(in[0][o] / pow(base, (double)a->beta));
     }
     return CLNN_STATUS_OK;
 }
@@ -292,4 +296,88 @@ const clnn_layer_impl clnn_layer_lrn = {
     .reference = lrn_reference,
     .destroy = norm_destroy,
     .describe = norm_describe,
+};
+
+/* ---- definitions -------------------------------------------------------------------------- */
+
+static clnn_status bn_check(gnode *n)
+{
+    if (n->noutputs > 1)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "%d outputs; clnn computes only the first (training mode is not "
+                       "supported)", n->noutputs);
+    if (!(OP_A(n, bn_attrs)->epsilon >= 0))
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "attribute 'epsilon' must be >= 0");
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status bn_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0);
+    clnn_status st = op_need_float(g, n, 0);
+    if (st != CLNN_STATUS_OK) return st;
+    if (x->ndim < 2) return op_fail(n, CLNN_STATUS_UNSUPPORTED, "input must have channels");
+    for (int i = 1; i < 5; i++) {
+        const gtensor *t = op_in(g, n, i);
+        if (!t->data)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                           "parameter '%s' must be a float constant (an initializer)", t->name);
+        if (t->ndim != 1 || t->dims[0] != x->dims[1])
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "parameter '%s' must have %lld values",
+                           t->name, (long long)x->dims[1]);
+    }
+    return op_same_as(g, n, 0, 0);
+}
+
+static const op_attr bn_rows[] = {
+    A_FLOAT("epsilon", bn_attrs, epsilon, 1e-5),
+    A_IGNORE("momentum"),
+    A_INT("spatial", bn_attrs, spatial, 1, 1, 1, .until = 9),
+    A_INT("is_test", bn_attrs, is_test, 0, 0, 1, .until = 7),
+    A_IGNORE("consumed_inputs", .until = 6),
+    A_INT("training_mode", bn_attrs, training_mode, 0, 0, 0, .since = 14),
+};
+
+const clnn_op_def clnn_op_batch_norm = {
+    .name = "BatchNormalization",
+    .since = {1, 6, 7, 9, 14, 15},
+    .min_in = 5, .max_in = 5, .max_out = 5,
+    OP_ATTRS(bn_rows),
+    .attr_size = sizeof(bn_attrs),
+    .check = bn_check,
+    .infer = bn_infer,
+    .layer = &clnn_layer_bn,
+    .notes = "inference; folded into a preceding Conv",
+};
+
+static clnn_status lrn_infer(clnn_graph *g, gnode *n)
+{
+    clnn_status st = op_need_float(g, n, 0);
+    if (st == CLNN_STATUS_OK) st = op_need_rank(g, n, 0, 4, "input");
+    return st == CLNN_STATUS_OK ? op_same_as(g, n, 0, 0) : st;
+}
+
+static node_work lrn_work(const clnn_graph *g, const gnode *n)
+{
+    node_work w = op_io_work(g, n);
+    w.flops *= OP_A(n, lrn_attrs)->size + 8;
+    return w;
+}
+
+static const op_attr lrn_rows[] = {
+    A_INT("size", lrn_attrs, size, 0, 1, 1 << 16, .required = true),
+    A_FLOAT("alpha", lrn_attrs, alpha, 1e-4),
+    A_FLOAT("beta", lrn_attrs, beta, 0.75),
+    A_FLOAT("bias", lrn_attrs, bias, 1.0),
+};
+
+const clnn_op_def clnn_op_lrn = {
+    .name = "LRN",
+    .since = {1, 13},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    OP_ATTRS(lrn_rows),
+    .attr_size = sizeof(lrn_attrs),
+    .infer = lrn_infer,
+    .layer = &clnn_layer_lrn,
+    .work = lrn_work,
 };

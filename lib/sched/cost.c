@@ -1,5 +1,6 @@
 /*
- * cost.c - the cost model: a node's work (FLOPs, bytes, launches) at its inferred shapes, and
+ * cost.c - the cost model: a node's work (FLOPs, bytes, launches: the hint its operator's
+ * definition gives, lib/graph/op.h) at its inferred shapes, and
  * its predicted time on a device from the roofline of the device's calibration:
  *     ms = max(flops / GFLOP/s, bytes / GB/s) + launches * launch cost
  * Convolutions count direct-convolution FLOPs and are measured against a convolution, so the
@@ -9,56 +10,15 @@
  */
 #include "sched.h"
 
+#include "../ops/layer.h"
 #include "../tune/db.h"
 
 #include <float.h>
 
-static double count(const gtensor *t) { return (double)clnn_shape_count(t->dims, t->ndim); }
-
 node_work clnn_node_work(const clnn_graph *g, const gnode *n)
 {
-    node_work w = {0, 0, 1};
-    const gtensor *out = &g->tensors[n->outputs[0]];
-    double out_n = count(out), in_n = 0;
-    for (int i = 0; i < n->ninputs; i++)
-        if (n->inputs[i] >= 0) in_n += count(&g->tensors[n->inputs[i]]);
-    w.bytes = 4.0 * (in_n + out_n);
-    switch (n->op) {
-    case OP_CONV: {
-        const gtensor *wt = &g->tensors[n->inputs[1]];
-        /* K x Cg x R x S weights, each used once per output pixel and image. */
-        double per_out = count(wt) / (double)wt->dims[0];
-        w.flops = 2.0 * out_n * per_out;
-        w.kernels = 3;
-        if (n->fused.residual >= 0) w.bytes += 4.0 * out_n;
-        break;
-    }
-    case OP_GEMM:
-    case OP_MATMUL: {
-        const gtensor *a = &g->tensors[n->inputs[0]];
-        w.flops = 2.0 * out_n * (double)a->dims[1];
-        w.kernels = 2;
-        break;
-    }
-    case OP_MAX_POOL:
-    case OP_AVERAGE_POOL:
-        w.flops = out_n * n->a.kernel[0] * n->a.kernel[1];
-        break;
-    case OP_LRN:
-        w.flops = out_n * (n->a.lrn_size + 8);
-        break;
-    case OP_FLATTEN:
-    case OP_RESHAPE:
-    case OP_IDENTITY:
-    case OP_DROPOUT:
-        w.bytes = 0;
-        w.kernels = 0;
-        break;
-    default:
-        w.flops = out_n;
-        break;
-    }
-    return w;
+    const clnn_op_def *def = clnn_op_def_of(n->op);
+    return def->work ? def->work(g, n) : op_io_work(g, n);
 }
 
 double clnn_predict_ms(clnn_context *ctx, size_t d, const clnn_calib *c, const clnn_graph *g,

@@ -5,7 +5,7 @@
 #ifndef CLNN_SCHED_H
 #define CLNN_SCHED_H
 
-#include "../graph/graph.h"
+#include "../graph/op.h"
 
 /* The calibration of selected device `d`: from the context (measured already), the disk
  * cache, or measured now (about a second) and stored. */
@@ -15,12 +15,7 @@ clnn_status clnn_device_calibration(clnn_context *ctx, size_t d, clnn_calib *out
  * share whatever they run on; close to n for n independent equal devices). */
 clnn_status clnn_parallel_gain(clnn_context *ctx, const bool *use, double *gain);
 
-/* Work of a node at its inferred shapes. */
-typedef struct node_work {
-    double flops;  /* arithmetic (direct-convolution count for Conv) */
-    double bytes;  /* device memory traffic: inputs, weights, output */
-    int kernels;   /* launches */
-} node_work;
+/* Work of a node at its inferred shapes (node_work: op.h). */
 node_work clnn_node_work(const clnn_graph *g, const gnode *n);
 
 /* Predicted milliseconds of a node on a device (tuning database when it knows the layer,

@@ -24,28 +24,6 @@ static size_t images_of(const gtensor *t)
     return t->ndim > 0 && t->dims[0] > 0 ? (size_t)t->dims[0] : 1;
 }
 
-clnn_status exec_optimized_graph(const clnn_graph *graph, int batch, bool fuse, clnn_graph **g,
-                                 int **order, int *norder)
-{
-    *g = NULL;
-    *order = NULL;
-    clnn_status st = clnn_graph_clone(graph, g);
-    if (st == CLNN_STATUS_OK) st = clnn_graph_infer(*g, batch, order, norder);
-    if (st == CLNN_STATUS_OK) st = clnn_graph_optimize(*g, fuse);
-    if (st == CLNN_STATUS_OK) {
-        free(*order);
-        *order = NULL;
-        st = clnn_graph_infer(*g, batch, order, norder);
-    }
-    if (st != CLNN_STATUS_OK) {
-        free(*order);
-        *order = NULL;
-        clnn_graph_destroy(*g);
-        *g = NULL;
-    }
-    return st;
-}
-
 /* The root tensor whose storage t uses, and the device that produces it (-1: a graph input
  * or constant, present wherever needed). */
 static int root_of(const exec_instance *x, int t)
@@ -106,7 +84,7 @@ static clnn_status make_layers(exec_instance *x, const exec_spec *spec, const bo
     for (int oi = 0; oi < x->norder; oi++) {
         const gnode *n = &g->nodes[x->order[oi]];
         const clnn_layer_impl *impl = clnn_layer_find(n->op);
-        if (!impl) continue; /* views */
+        if (!impl) continue; /* views (compilation leaves nothing else without a layer) */
         exec_layer *L = &x->layers[x->nlayers];
         L->node = x->order[oi];
         L->impl = impl;
@@ -152,7 +130,7 @@ static clnn_status plan_structure(exec_instance *x)
         for (int k = 0; k < n->ninputs; k++)
             if (n->inputs[k] >= 0) readers[n->inputs[k]]++;
         if (n->fused.residual >= 0) readers[n->fused.residual]++;
-        if (n->op == OP_FLATTEN || n->op == OP_RESHAPE) {
+        if (clnn_op_def_of(n->op)->flags & OPF_VIEW) {
             int src = n->inputs[0];
             x->pt[n->outputs[0]].root = x->pt[src].root >= 0 ? x->pt[src].root : src;
             x->pt[n->outputs[0]].is_view = true;
@@ -162,7 +140,7 @@ static clnn_status plan_structure(exec_instance *x)
      * slices, read by nothing else. */
     for (int oi = 0; oi < x->norder; oi++) {
         const gnode *c = &g->nodes[x->order[oi]];
-        if (c->op != OP_CONCAT || c->a.axis != 1) continue;
+        if (c->op != OP_CONCAT || OP_A(c, axis_attrs)->resolved != 1) continue;
         const gtensor *out = &g->tensors[c->outputs[0]];
         if (out->ndim < 2) continue;
         int64_t inner = clnn_shape_count(out->dims + 2, out->ndim - 2), ch = 0;
@@ -380,15 +358,25 @@ static clnn_status upload_inputs(exec_instance *x)
             if (t < 0 || (k < n->ninputs && (L->impl->host_inputs >> k & 1))) continue;
             int r = x->pt[t].root < 0 ? t : root_of(x, t);
             const gtensor *rt = &g->tensors[r];
-            if (!rt->is_input && !rt->data) continue;
+            if (!rt->is_input && !clnn_tensor_is_const(rt)) continue;
             if (OWN(x, r, L->device)) continue;
+            /* Integer constants are held as floats on devices. */
+            float *conv = NULL;
+            const size_t count = clnn_tensor_count(rt);
+            if (rt->idata) {
+                conv = malloc((count ? count : 1) * sizeof *conv);
+                if (!conv) return clnn_fail(x->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "constants");
+                for (size_t k2 = 0; k2 < count; k2++) conv[k2] = (float)rt->idata[k2];
+            }
+            const float *host = rt->data ? rt->data : conv;
             cl_int err;
             OWN(x, r, L->device) = clCreateBuffer(
-                dev->cl_ctx, CL_MEM_READ_WRITE | (rt->data ? CL_MEM_COPY_HOST_PTR : 0),
-                clnn_tensor_bytes(rt), rt->data, &err);
+                dev->cl_ctx, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0),
+                clnn_tensor_bytes(rt), (void *)host, &err);
+            free(conv);
             if (err != CL_SUCCESS)
                 return clnn_fail_cl(x->ctx, err, "%s '%s' on device '%s'",
-                                    rt->data ? "constant" : "input", rt->name, dev->info.name);
+                                    host ? "constant" : "input", rt->name, dev->info.name);
         }
     }
     /* Graph outputs that are graph inputs need a buffer too. */
@@ -434,7 +422,7 @@ static void fill_locations(exec_instance *x)
     }
 }
 
-clnn_status exec_create(clnn_context *ctx, const clnn_graph *graph, const exec_spec *spec,
+clnn_status exec_create(clnn_context *ctx, const clnn_compiled *cg, const exec_spec *spec,
                         const bool *allowed, exec_instance **out, int *oom_device)
 {
     *out = NULL;
@@ -442,12 +430,14 @@ clnn_status exec_create(clnn_context *ctx, const clnn_graph *graph, const exec_s
     exec_instance *x = calloc(1, sizeof *x);
     if (!x) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
     x->ctx = ctx;
-    x->batch = spec->batch;
+    x->batch = cg->batch;
     x->profiling = spec->profiling;
     pthread_mutex_init(&x->copy_lock, NULL);
     pthread_cond_init(&x->copy_cv, NULL);
-    clnn_status st = exec_optimized_graph(graph, spec->batch, spec->fuse, &x->g, &x->order,
-                                          &x->norder);
+    x->g = cg->g;
+    x->order = cg->order;
+    x->norder = cg->norder;
+    clnn_status st = CLNN_STATUS_OK;
     size_t nd = ctx->ndevices;
     if (st == CLNN_STATUS_OK) {
         x->dev = calloc(nd, sizeof *x->dev);
@@ -531,8 +521,6 @@ void exec_destroy(exec_instance *x)
     pthread_cond_destroy(&x->copy_cv);
     free(x->pt);
     free(x->node_device);
-    free(x->order);
-    clnn_graph_destroy(x->g);
     free(x);
 }
 
@@ -737,6 +725,10 @@ static clnn_status read_tensor_on(exec_instance *x, int t, int want, float *data
     size_t count = clnn_tensor_count(tt);
     if (tt->data) {
         memcpy(data, tt->data, count * sizeof(float));
+        return CLNN_STATUS_OK;
+    }
+    if (tt->idata) { /* a folded integer output, returned as floats */
+        for (size_t i = 0; i < count; i++) data[i] = (float)tt->idata[i];
         return CLNN_STATUS_OK;
     }
     int r = root_of(x, t), d = want >= 0 && LOC(x, t, want)->mem ? want : device_of_root(x, r);

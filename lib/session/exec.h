@@ -70,9 +70,10 @@ typedef struct exec_worker {
 
 typedef struct exec_instance {
     clnn_context *ctx;
-    clnn_graph *g;
+    const clnn_graph *g;     /* the compiled graph (borrowed from the session) */
     int batch;
-    int *order, norder;      /* every live node, topological */
+    const int *order;        /* every live node, topological (borrowed) */
+    int norder;
     exec_layer *layers;      /* executed nodes in execution order */
     int nlayers;
     int *node_device;        /* per graph node: device (views: their input's) */
@@ -92,27 +93,20 @@ typedef struct exec_instance {
 
 /* What an instance is built from. */
 typedef struct exec_spec {
-    int batch;
-    bool fuse, profiling;
-    /* Per executed node (by graph node index of the optimized graph), the device; NULL: all
-     * on `device`. */
+    bool profiling;
+    /* Per node of the compiled graph, the device; NULL: all on `device`. */
     const int *node_device;
     int device;
 } exec_spec;
 
-/* Builds an instance from `graph` (copied): infers shapes at spec->batch, runs the passes,
- * places and prepares layers. Layers whose preparation fails on their device with a build
+/* Builds an instance of a compiled graph (borrowed: it must outlive the instance), its
+ * layers placed and prepared. Layers whose preparation fails on their device with a build
  * error or out of memory move to the next-best device (warning); `allowed` marks devices that
  * may be used (NULL: all). When a device cannot hold the activations, the status is
  * OUT_OF_DEVICE_MEMORY and *oom_device names it (else -1). */
-clnn_status exec_create(clnn_context *ctx, const clnn_graph *graph, const exec_spec *spec,
+clnn_status exec_create(clnn_context *ctx, const clnn_compiled *cg, const exec_spec *spec,
                         const bool *allowed, exec_instance **out, int *oom_device);
 void exec_destroy(exec_instance *x);
-
-/* The optimized graph and execution order an instance would use at a batch (for the
- * scheduler's cost predictions); *g and *order are the caller's. */
-clnn_status exec_optimized_graph(const clnn_graph *graph, int batch, bool fuse, clnn_graph **g,
-                                 int **order, int *norder);
 
 /* Starts a whole run (one thread per device enqueues its part and waits for it) / waits for
  * the run to end. */

@@ -22,6 +22,10 @@
 struct clnn_session {
     clnn_context *ctx;
     int batch;
+    clnn_compiled *cg;   /* the graph compiled at the session's batch */
+    clnn_compiled **part; /* per instance of a batch split: compiled at its share (NULL:
+                             cg, or one compiled for an earlier instance of that share) */
+    int npart;
     clnn_schedule_mode mode;
     bool pipeline;
     exec_instance **inst;
@@ -48,8 +52,9 @@ typedef struct choice {
 } choice;
 
 typedef struct problem {
-    clnn_graph *g;
-    int *order, norder;
+    const clnn_graph *g;
+    const int *order;
+    int norder;
     int n;          /* executed nodes */
     int *node;      /* their graph indices */
     double *cost;   /* n x ndev */
@@ -63,9 +68,8 @@ typedef struct problem {
 
 static void free_problem(problem *p)
 {
-    free(p->order), free(p->node), free(p->cost), free(p->launch);
+    free(p->node), free(p->cost), free(p->launch);
     free(p->ef), free(p->et), free(p->eb), free(p->calib);
-    clnn_graph_destroy(p->g);
     memset(p, 0, sizeof *p);
 }
 
@@ -76,18 +80,20 @@ static int producer_layer(const clnn_graph *g, int t)
         int p = g->tensors[t].producer;
         if (p < 0 || g->tensors[t].is_input) return -1;
         const gnode *n = &g->nodes[p];
-        if (n->op != OP_FLATTEN && n->op != OP_RESHAPE) return p;
+        if (!(clnn_op_def_of(n->op)->flags & OPF_VIEW)) return p;
         t = n->inputs[0];
     }
 }
 
-static clnn_status build_problem(clnn_context *ctx, const clnn_graph *graph, int batch,
-                                 bool fuse, bool *allowed, const int *pin, problem *p)
+static clnn_status build_problem(clnn_context *ctx, const clnn_compiled *cg, bool *allowed,
+                                 const int *pin, problem *p)
 {
     memset(p, 0, sizeof *p);
     p->ndev = (int)ctx->ndevices;
-    clnn_status st = exec_optimized_graph(graph, batch, fuse, &p->g, &p->order, &p->norder);
-    if (st != CLNN_STATUS_OK) return st;
+    p->g = cg->g;
+    p->order = cg->order;
+    p->norder = cg->norder;
+    clnn_status st = CLNN_STATUS_OK;
     p->calib = calloc((size_t)p->ndev, sizeof *p->calib);
     p->node = malloc((size_t)p->norder * sizeof *p->node);
     p->cost = malloc((size_t)p->norder * p->ndev * sizeof *p->cost);
@@ -133,7 +139,7 @@ static clnn_status build_problem(clnn_context *ctx, const clnn_graph *graph, int
         }
         for (int k = 0; k <= n->ninputs && p->ne < cap; k++) {
             int t = k < n->ninputs ? n->inputs[k] : n->fused.residual;
-            if (t < 0 || p->g->tensors[t].data) continue;
+            if (t < 0 || clnn_tensor_is_const(&p->g->tensors[t])) continue;
             int src = producer_layer(p->g, t);
             if (src < 0 || index[src] < 0) continue;
             p->ef[p->ne] = index[src];
@@ -256,10 +262,13 @@ static clnn_schedule_mode resolve_mode(clnn_context *ctx, clnn_schedule_mode m, 
     return m;
 }
 
-static clnn_status decide(clnn_context *ctx, const clnn_graph *graph, const clnn_session_options *o,
-                          int batch, bool *allowed, const int *pin, bool pinned, choice *c)
+static clnn_status decide(clnn_context *ctx, const clnn_compiled *cg,
+                          const clnn_session_options *o, bool *allowed, const int *pin,
+                          bool pinned, choice *c)
 {
     memset(c, 0, sizeof *c);
+    const clnn_graph *graph = cg->g;
+    const int batch = cg->batch;
     c->mode = resolve_mode(ctx, o->schedule, batch);
     int nd = (int)ctx->ndevices;
     int usable = 0, only = 0;
@@ -283,7 +292,7 @@ static clnn_status decide(clnn_context *ctx, const clnn_graph *graph, const clnn
                  only, ctx->devices[only].info.name);
         return CLNN_STATUS_OK;
     }
-    st = build_problem(ctx, graph, batch, !o->disable_fusion, allowed, pin, &p);
+    st = build_problem(ctx, cg, allowed, pin, &p);
     if (st != CLNN_STATUS_OK) {
         free_problem(&p);
         return st;
@@ -431,14 +440,12 @@ static clnn_status record_names(clnn_session *s, const clnn_graph *given, const 
 }
 
 /* Pinned node names -> device per node of the optimized graph (-1: free). */
-static clnn_status resolve_pins(clnn_session *s, const clnn_graph *graph,
-                                const clnn_session_options *o, int **pin, bool *any)
+static clnn_status resolve_pins(clnn_session *s, const clnn_session_options *o, int **pin,
+                                bool *any)
 {
-    clnn_graph *g;
-    int *order, n;
+    const clnn_graph *g = s->cg->g;
+    clnn_status st = CLNN_STATUS_OK;
     *any = false;
-    clnn_status st = exec_optimized_graph(graph, s->batch, !o->disable_fusion, &g, &order, &n);
-    if (st != CLNN_STATUS_OK) return st;
     *pin = malloc((size_t)(g->nnodes ? g->nnodes : 1) * sizeof **pin);
     if (!*pin) st = clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "pins");
     for (int i = 0; st == CLNN_STATUS_OK && i < g->nnodes; i++) (*pin)[i] = -1;
@@ -466,8 +473,24 @@ static clnn_status resolve_pins(clnn_session *s, const clnn_graph *graph,
         (*pin)[found] = (int)d;
         *any = true;
     }
-    free(order);
-    clnn_graph_destroy(g);
+    return st;
+}
+
+/* The graph compiled at `batch`: the session's, or one compiled for a batch split share
+ * (kept in part[k], reused by later instances of the same share). */
+static clnn_status compiled_at(clnn_session *s, const clnn_graph *graph,
+                               const clnn_session_options *o, int k, int batch,
+                               const clnn_compiled **out)
+{
+    *out = s->cg;
+    if (batch == s->cg->batch) return CLNN_STATUS_OK;
+    for (int i = 0; i < k; i++)
+        if (s->part[i] && s->part[i]->batch == batch) {
+            *out = s->part[i];
+            return CLNN_STATUS_OK;
+        }
+    clnn_status st = clnn_graph_compile(graph, batch, !o->disable_fusion, &s->part[k]);
+    *out = s->part[k];
     return st;
 }
 
@@ -476,23 +499,27 @@ static clnn_status make_instances(clnn_session *s, const clnn_graph *graph,
                                   const bool *allowed, int *oom_device)
 {
     int nd = (int)s->ctx->ndevices;
-    exec_spec spec = {.batch = s->batch, .fuse = !o->disable_fusion,
-                      .profiling = o->enable_profiling, .node_device = c->node_device,
+    exec_spec spec = {.profiling = o->enable_profiling, .node_device = c->node_device,
                       .device = c->single_device};
     int want = c->kind == 1 ? nd : c->kind == 2 ? 2 : 1;
     s->inst = calloc((size_t)want, sizeof *s->inst);
     s->offset = calloc((size_t)want, sizeof *s->offset);
-    if (!s->inst || !s->offset) return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
+    s->part = calloc((size_t)want, sizeof *s->part);
+    s->npart = want;
+    if (!s->inst || !s->offset || !s->part)
+        return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
     int images = 0;
     for (int k = 0; k < want; k++) {
         exec_spec sp = spec;
+        const clnn_compiled *cg = s->cg;
         if (c->kind == 1) {
             if (!c->share[k]) continue;
-            sp.batch = c->share[k];
             sp.node_device = NULL;
             sp.device = k;
+            clnn_status st = compiled_at(s, graph, o, k, c->share[k], &cg);
+            if (st != CLNN_STATUS_OK) return st;
         }
-        clnn_status st = exec_create(s->ctx, graph, &sp, allowed, &s->inst[s->ninst], oom_device);
+        clnn_status st = exec_create(s->ctx, cg, &sp, allowed, &s->inst[s->ninst], oom_device);
         if (st != CLNN_STATUS_OK) return st;
         s->offset[s->ninst++] = images;
         if (c->kind == 1) images += c->share[k];
@@ -504,10 +531,14 @@ static clnn_status make_instances(clnn_session *s, const clnn_graph *graph,
 static void drop_instances(clnn_session *s)
 {
     for (int i = 0; i < s->ninst; i++) exec_destroy(s->inst[i]);
+    for (int i = 0; s->part && i < s->npart; i++) clnn_compiled_destroy(s->part[i]);
+    free(s->part);
     free(s->inst);
     free(s->offset);
     s->inst = NULL;
     s->offset = NULL;
+    s->part = NULL;
+    s->npart = 0;
     s->ninst = 0;
 }
 
@@ -529,21 +560,18 @@ clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
     clnn_session *s = calloc(1, sizeof *s);
     if (!s) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "clnn_session_create");
     s->ctx = ctx;
-    /* The batch: the option, else what the graph declares. */
-    clnn_graph *g0 = NULL;
-    int *order = NULL, norder = 0;
-    clnn_status st = exec_optimized_graph(graph, o.batch, !o.disable_fusion, &g0, &order, &norder);
+    /* Compiled once, at the batch the option gives, else the one the graph declares. */
+    clnn_status st = clnn_graph_compile(graph, o.batch, !o.disable_fusion, &s->cg);
     if (st == CLNN_STATUS_OK) {
-        s->batch = (int)g0->tensors[g0->inputs[0]].dims[0];
+        const clnn_graph *g0 = s->cg->g;
+        s->batch = s->cg->batch;
         st = record_names(s, graph, g0);
         for (int i = 0; st == CLNN_STATUS_OK && i < s->nin; i++) s->in_tensor[i] = g0->inputs[i];
         for (int i = 0; st == CLNN_STATUS_OK && i < s->nout; i++) s->out_tensor[i] = g0->outputs[i];
     }
-    free(order);
-    clnn_graph_destroy(g0);
     int *pin = NULL;
     bool pinned = false;
-    if (st == CLNN_STATUS_OK) st = resolve_pins(s, graph, &o, &pin, &pinned);
+    if (st == CLNN_STATUS_OK) st = resolve_pins(s, &o, &pin, &pinned);
     bool *allowed = calloc(ctx->ndevices, sizeof *allowed);
     if (st == CLNN_STATUS_OK && !allowed)
         st = clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
@@ -552,7 +580,7 @@ clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
      * decided again. */
     while (st == CLNN_STATUS_OK) {
         choice c;
-        st = decide(ctx, graph, &o, s->batch, allowed, pin, pinned, &c);
+        st = decide(ctx, s->cg, &o, allowed, pin, pinned, &c);
         if (st != CLNN_STATUS_OK) break;
         s->mode = c.mode;
         snprintf(s->schedule, sizeof s->schedule, "%s", c.text);
@@ -586,6 +614,7 @@ void clnn_session_destroy(clnn_session *s)
 {
     if (!s) return;
     drop_instances(s);
+    clnn_compiled_destroy(s->cg);
     for (int i = 0; i < s->nin && s->in_names; i++) free(s->in_names[i]);
     for (int i = 0; i < s->nout && s->out_names; i++) free(s->out_names[i]);
     free(s->in_names), free(s->out_names), free(s->in_tensor), free(s->out_tensor);
