@@ -469,6 +469,20 @@ CLNN_API clnn_status clnn_graph_load_onnx(const char *path, clnn_graph **graph);
 CLNN_API clnn_status clnn_graph_load_onnx_buffer(const void *data, size_t size,
                                                  const char *base_dir, clnn_graph **graph);
 
+/* The ONNX operators clnn supports (default domain), sorted by name. */
+typedef struct clnn_operator_info {
+    const char *name;     /* "Conv" */
+    int versions[12];     /* the ONNX since-versions clnn implements, ascending */
+    int nversions;
+    const char *runs;     /* "device", "device (view)" (no kernel: the input's storage),
+                             "removed" (by the passes) or "host" (computed when a session is
+                             created; its inputs must be known then) */
+    const char *notes;    /* what is supported when not everything ("" otherwise) */
+} clnn_operator_info;
+CLNN_API size_t clnn_operator_count(void);
+/* Operator i (sorted by name); INVALID_ARGUMENT when i is out of range. */
+CLNN_API clnn_status clnn_operator_get(size_t i, clnn_operator_info *info);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Sessions: a graph prepared on devices, run many times                                       */
 /* ------------------------------------------------------------------------------------------ */

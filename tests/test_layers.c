@@ -21,228 +21,9 @@
  *   Softmax                                       1e-6 + 1e-5 (float sums of up to 40000
  *                                                 exps against double)
  */
-#include "testutil.h"
-
-#include "../lib/ops/layer.h"
+#include "layertest.h"
 
 #include <math.h>
-
-static clnn_context *ctx;
-static clnn_device *dev;
-static cl_context cl_ctx;
-static cl_command_queue queue; /* out-of-order when the device allows it */
-static bool own_queue;
-
-static int setup(void **state)
-{
-    (void)state;
-    if (tu_context(&ctx) != CLNN_STATUS_OK) return -1;
-    cl_device_id id;
-    cl_command_queue in_order;
-    if (clnn_context_cl_handles(ctx, 0, &cl_ctx, &id, &in_order) != CLNN_STATUS_OK) return -1;
-    dev = clnn_context_device(ctx, 0);
-    cl_int err;
-    queue = clCreateCommandQueue(cl_ctx, id, CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &err);
-    own_queue = err == CL_SUCCESS;
-    if (!own_queue) {
-        print_message("no out-of-order queue on this device (%d): testing in order\n", (int)err);
-        queue = in_order;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (own_queue) clReleaseCommandQueue(queue);
-    clnn_context_destroy(ctx);
-    return 0;
-}
-
-/* ---- one-node graphs ------------------------------------------------------------------- */
-
-static clnn_graph *graph_new(int opset)
-{
-    clnn_graph *g = NULL;
-    assert_int_equal(clnn_graph_create(&g), CLNN_STATUS_OK);
-    g->opset = opset;
-    return g;
-}
-
-static void input(clnn_graph *g, const char *name, const int64_t *dims, size_t nd)
-{
-    clnn_status st = clnn_graph_add_input(g, name, dims, nd);
-    if (st != CLNN_STATUS_OK) print_error("%s\n", clnn_last_error());
-    assert_int_equal(st, CLNN_STATUS_OK);
-}
-
-/* A constant of random values in [lo, hi). */
-static void constant(clnn_graph *g, const char *name, const int64_t *dims, size_t nd,
-                     uint32_t seed, float lo, float hi)
-{
-    size_t n = (size_t)clnn_shape_count(dims, (int)nd);
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    tu_fill_uniform(v, n, seed, lo, hi);
-    clnn_status st = clnn_graph_add_constant(g, name, dims, nd, v);
-    if (st != CLNN_STATUS_OK) print_error("%s\n", clnn_last_error());
-    assert_int_equal(st, CLNN_STATUS_OK);
-    free(v);
-}
-
-/* Adds the node (output "y", a graph output) and infers shapes with the declared batch. */
-static gnode *node(clnn_graph *g, const char *op, const char *const *inputs, size_t nin,
-                   const clnn_attr *attrs, size_t nattrs)
-{
-    const char *out[] = {"y"};
-    clnn_status st = clnn_graph_add_node(g, op, "n0", inputs, nin, out, 1, attrs, nattrs);
-    if (st == CLNN_STATUS_OK) st = clnn_graph_add_output(g, "y");
-    int *order = NULL, norder = 0;
-    if (st == CLNN_STATUS_OK) st = clnn_graph_infer(g, 0, &order, &norder);
-    if (st != CLNN_STATUS_OK) print_error("%s\n", clnn_last_error());
-    assert_int_equal(st, CLNN_STATUS_OK);
-    assert_int_equal(norder, 1);
-    free(order);
-    return &g->nodes[0];
-}
-
-/* ---- running a layer ------------------------------------------------------------------- */
-
-typedef struct run_opts {
-    float lo, hi;         /* range of the random non-constant inputs */
-    bool in_place;        /* the output is input 0's buffer */
-    uint32_t null_inputs; /* inputs passed as NULL (Concat inputs written in place) */
-    bool no_done;         /* pass done == NULL and wait with clFinish */
-    float sentinel;       /* the output buffer's contents before the run */
-    uint32_t seed;
-} run_opts;
-
-/* A buffer that holds NaN until the gate opens, then `data` (*ev: the write). A layer that
- * does not wait for its wait list reads NaN. */
-static cl_mem buffer_with(const float *data, size_t n, cl_event gate, cl_event *ev)
-{
-    cl_int err;
-    size_t bytes = (n ? n : 1) * sizeof(float);
-    cl_mem m = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
-    assert_int_equal(err, CL_SUCCESS);
-    float nan = NAN;
-    cl_event filled;
-    assert_int_equal(clEnqueueFillBuffer(queue, m, &nan, sizeof nan, 0, bytes, 0, NULL, &filled),
-                     CL_SUCCESS);
-    assert_int_equal(clWaitForEvents(1, &filled), CL_SUCCESS); /* not clFinish: gated writes */
-    clReleaseEvent(filled);
-    assert_int_equal(clEnqueueWriteBuffer(queue, m, CL_FALSE, 0, n * sizeof(float), data, 1,
-                                          &gate, ev),
-                     CL_SUCCESS);
-    return m;
-}
-
-/* Runs node n of g through impl on the device (*got) and through its reference (*want), both
- * malloc'ed with *count floats. */
-static void run_node(const clnn_layer_impl *impl, const clnn_graph *g, const gnode *n,
-                     const run_opts *ro, float **got, float **want, size_t *count)
-{
-    const size_t nout = clnn_tensor_count(clnn_node_output(g, n));
-    float *host[CLNN_MAX_NODE_INPUTS] = {0}, *owned[CLNN_MAX_NODE_INPUTS] = {0};
-    for (int k = 0; k < n->ninputs; k++) {
-        const gtensor *t = clnn_node_input(g, n, k);
-        if (!t) continue;
-        if (t->data) {
-            host[k] = t->data;
-            continue;
-        }
-        size_t c = clnn_tensor_count(t);
-        owned[k] = host[k] = malloc((c ? c : 1) * sizeof(float));
-        tu_fill_uniform(host[k], c, ro->seed * 31u + (uint32_t)k, ro->lo, ro->hi);
-    }
-    void *state = NULL;
-    clnn_status st = impl->prepare(ctx, dev, g, n, &state);
-    if (st != CLNN_STATUS_OK) print_error("prepare: %s\n", clnn_last_error());
-    assert_int_equal(st, CLNN_STATUS_OK);
-    if (impl->describe) assert_non_null(impl->describe(state));
-
-    layer_io io;
-    memset(&io, 0, sizeof io);
-    cl_event wait[CLNN_MAX_NODE_INPUTS + 2];
-    cl_uint nw = 0;
-    cl_int err;
-    cl_event gate = clCreateUserEvent(cl_ctx, &err);
-    assert_int_equal(err, CL_SUCCESS);
-    cl_mem mems[CLNN_MAX_NODE_INPUTS] = {0};
-    for (int k = 0; k < n->ninputs; k++) {
-        if (!host[k] || (impl->host_inputs >> k & 1) || (ro->null_inputs >> k & 1)) continue;
-        mems[k] = buffer_with(host[k], clnn_tensor_count(clnn_node_input(g, n, k)), gate,
-                              &wait[nw++]);
-        io.in[k] = mems[k];
-    }
-    float *init = malloc(nout * sizeof *init);
-    for (size_t i = 0; i < nout; i++) init[i] = ro->sentinel;
-    cl_mem out = NULL;
-    if (ro->in_place) {
-        io.out = io.in[0];
-    } else {
-        out = buffer_with(init, nout, gate, &wait[nw++]);
-        io.out = out;
-    }
-    io.out_img_stride = (int)nout; /* ignored: these layers write densely */
-    wait[nw++] = gate;
-    cl_event done = NULL;
-    st = impl->enqueue(state, queue, &io, nw, wait, ro->no_done ? NULL : &done);
-    if (st != CLNN_STATUS_OK) print_error("enqueue: %s\n", clnn_last_error());
-    assert_int_equal(st, CLNN_STATUS_OK);
-    assert_int_equal(clSetUserEventStatus(gate, CL_COMPLETE), CL_SUCCESS);
-    float *y = malloc(nout * sizeof *y);
-    if (ro->no_done) {
-        assert_int_equal(clFinish(queue), CL_SUCCESS);
-        assert_int_equal(clEnqueueReadBuffer(queue, io.out, CL_TRUE, 0, nout * sizeof *y, y, 0,
-                                             NULL, NULL),
-                         CL_SUCCESS);
-    } else {
-        assert_non_null(done);
-        assert_int_equal(clEnqueueReadBuffer(queue, io.out, CL_TRUE, 0, nout * sizeof *y, y, 1,
-                                             &done, NULL),
-                         CL_SUCCESS);
-        clReleaseEvent(done);
-    }
-    assert_int_equal(clFinish(queue), CL_SUCCESS);
-    float *ref = malloc(nout * sizeof *ref);
-    st = impl->reference(g, n, (const float *const *)host, NULL, ref);
-    assert_int_equal(st, CLNN_STATUS_OK);
-
-    impl->destroy(state);
-    for (cl_uint i = 0; i < nw; i++) clReleaseEvent(wait[i]);
-    for (int k = 0; k < n->ninputs; k++) {
-        if (mems[k]) clReleaseMemObject(mems[k]);
-        free(owned[k]);
-    }
-    if (out) clReleaseMemObject(out);
-    free(init);
-    *got = y;
-    *want = ref;
-    *count = nout;
-}
-
-static run_opts defaults(uint32_t seed)
-{
-    return (run_opts){.lo = -4.0f, .hi = 4.0f, .sentinel = NAN, .seed = seed};
-}
-
-/* Runs and compares; returns 1 when the device agrees with the reference. */
-static int check(const clnn_layer_impl *impl, clnn_graph *g, const run_opts *ro, float atol,
-                 float rtol, const char *what)
-{
-    float *got, *want;
-    size_t n;
-    run_node(impl, g, &g->nodes[0], ro, &got, &want, &n);
-    int ok = tu_allclose(got, want, n, atol, rtol, what);
-    free(got);
-    free(want);
-    return ok;
-}
-
-static const char *shape_of(const clnn_graph *g, int t, char *buf, size_t cap)
-{
-    return clnn_shape_str(g->tensors[t].dims, g->tensors[t].ndim, buf, cap);
-}
 
 /* ---- activations ----------------------------------------------------------------------- */
 
@@ -255,8 +36,8 @@ static void test_act(void **state)
     for (int s = 0; s < 3; s++)
         for (int op = 0; op < 6; op++)
             for (int inplace = 0; inplace < 2; inplace++) {
-                clnn_graph *g = graph_new(op == 1 ? 6 : 0); /* Clip attributes: before 11 */
-                input(g, "x", shapes[s], (size_t)ranks[s]);
+                clnn_graph *g = lt_graph(op == 1 ? 6 : 0); /* Clip attributes: before 11 */
+                lt_input(g, "x", shapes[s], (size_t)ranks[s]);
                 const char *ins[3] = {"x", "", ""};
                 size_t nin = 1;
                 clnn_attr at[2];
@@ -272,13 +53,13 @@ static void test_act(void **state)
                     break;
                 case 2: /* opset >= 11: a min input only, max unbounded */
                     type = "Clip";
-                    constant(g, "lo", &one, 0, 5, -0.5f, -0.4f);
+                    lt_constant(g, "lo", &one, 0, 5, -0.5f, -0.4f);
                     ins[1] = "lo";
                     nin = 2;
                     break;
                 case 3: /* max input only: min is -inf */
                     type = "Clip";
-                    constant(g, "hi", &one, 1, 6, 0.7f, 0.8f);
+                    lt_constant(g, "hi", &one, 1, 6, 0.7f, 0.8f);
                     ins[2] = "hi";
                     nin = 3;
                     break;
@@ -292,13 +73,13 @@ static void test_act(void **state)
                     break;
                 default: break;
                 }
-                node(g, type, ins, nin, at, nat);
-                run_opts ro = defaults((uint32_t)(s * 12 + op * 2 + inplace));
+                lt_node(g, type, ins, nin, at, nat);
+                run_opts ro = lt_defaults((uint32_t)(s * 12 + op * 2 + inplace));
                 ro.in_place = inplace;
                 char what[128], b[64];
                 snprintf(what, sizeof what, "%s variant %d on %s, in place %d", type, op,
-                         shape_of(g, g->inputs[0], b, sizeof b), inplace);
-                ok &= check(&clnn_layer_act, g, &ro, tol, tol, what);
+                         lt_shape_of(g, g->inputs[0], b, sizeof b), inplace);
+                ok &= lt_check(&clnn_layer_act, g, &ro, tol, tol, what);
                 clnn_graph_destroy(g);
             }
     assert_true(ok);
@@ -341,28 +122,28 @@ static void test_binary(void **state)
     for (size_t c = 0; c < CLNN_ARRAY_LEN(bcases); c++)
         for (int op = 0; op < 2; op++) {
             const bcase *bc = &bcases[c];
-            clnn_graph *g = graph_new(0);
+            clnn_graph *g = lt_graph(0);
             if (bc->a_const)
-                constant(g, "a", bc->a, (size_t)bc->na, (uint32_t)c, -2.0f, 2.0f);
+                lt_constant(g, "a", bc->a, (size_t)bc->na, (uint32_t)c, -2.0f, 2.0f);
             else
-                input(g, "a", bc->a, (size_t)bc->na);
+                lt_input(g, "a", bc->a, (size_t)bc->na);
             if (bc->b_const)
-                constant(g, "b", bc->b, (size_t)bc->nb, (uint32_t)c + 100, -2.0f, 2.0f);
+                lt_constant(g, "b", bc->b, (size_t)bc->nb, (uint32_t)c + 100, -2.0f, 2.0f);
             else
-                input(g, "b", bc->b, (size_t)bc->nb);
+                lt_input(g, "b", bc->b, (size_t)bc->nb);
             const char *ins[] = {"a", "b"};
-            gnode *n = node(g, op ? "Mul" : "Add", ins, 2, NULL, 0);
+            gnode *n = lt_node(g, op ? "Mul" : "Add", ins, 2, NULL, 0);
             /* The fused epilogue, as the passes would set it. */
             n->fused.act = acts[(c + (size_t)op) % CLNN_ARRAY_LEN(acts)];
             n->fused.act_a = n->fused.act == CLNN_ACTIVATION_CLIP ? -0.5f : 0.1f;
             n->fused.act_b = 1.5f;
-            run_opts ro = defaults((uint32_t)(c * 2 + (size_t)op));
+            run_opts ro = lt_defaults((uint32_t)(c * 2 + (size_t)op));
             char what[256], s1[64], s2[64];
             snprintf(what, sizeof what, "%s %s %s with activation %d", op ? "Mul" : "Add",
                      clnn_shape_str(bc->a, bc->na, s1, sizeof s1),
                      clnn_shape_str(bc->b, bc->nb, s2, sizeof s2), (int)n->fused.act);
             float tol = n->fused.act == CLNN_ACTIVATION_SIGMOID ? 1e-6f : 0.0f;
-            ok &= check(&clnn_layer_binary, g, &ro, tol, tol, what);
+            ok &= lt_check(&clnn_layer_binary, g, &ro, tol, tol, what);
             clnn_graph_destroy(g);
         }
     assert_true(ok);
@@ -383,25 +164,25 @@ static void test_bn(void **state)
     int ok = 1;
     for (int s = 0; s < 6; s++)
         for (int a = 0; a < 2; a++) {
-            clnn_graph *g = graph_new(0);
-            input(g, "x", shapes[s], (size_t)ranks[s]);
+            clnn_graph *g = lt_graph(0);
+            lt_input(g, "x", shapes[s], (size_t)ranks[s]);
             const int64_t C = shapes[s][1];
-            constant(g, "scale", &C, 1, (uint32_t)s * 4 + 1, 0.5f, 2.0f);
-            constant(g, "B", &C, 1, (uint32_t)s * 4 + 2, -1.0f, 1.0f);
-            constant(g, "mean", &C, 1, (uint32_t)s * 4 + 3, -1.0f, 1.0f);
-            constant(g, "var", &C, 1, (uint32_t)s * 4 + 4, 0.1f, 2.0f);
+            lt_constant(g, "scale", &C, 1, (uint32_t)s * 4 + 1, 0.5f, 2.0f);
+            lt_constant(g, "B", &C, 1, (uint32_t)s * 4 + 2, -1.0f, 1.0f);
+            lt_constant(g, "mean", &C, 1, (uint32_t)s * 4 + 3, -1.0f, 1.0f);
+            lt_constant(g, "var", &C, 1, (uint32_t)s * 4 + 4, 0.1f, 2.0f);
             const char *ins[] = {"x", "scale", "B", "mean", "var"};
             clnn_attr at[] = {CLNN_ATTR_F("epsilon", 1e-3f)};
-            gnode *n = node(g, "BatchNormalization", ins, 5, at, 1);
+            gnode *n = lt_node(g, "BatchNormalization", ins, 5, at, 1);
             n->fused.act = acts[(s * 2 + a) % CLNN_ARRAY_LEN(acts)];
             n->fused.act_a = n->fused.act == CLNN_ACTIVATION_CLIP ? 0.0f : 0.1f;
             n->fused.act_b = 1.0f;
-            run_opts ro = defaults((uint32_t)(s * 2 + a));
+            run_opts ro = lt_defaults((uint32_t)(s * 2 + a));
             ro.in_place = a == 1;
             char what[128], b[64];
             snprintf(what, sizeof what, "BatchNormalization %s activation %d in place %d",
-                     shape_of(g, g->inputs[0], b, sizeof b), (int)n->fused.act, a);
-            ok &= check(&clnn_layer_bn, g, &ro, 1e-5f, 1e-5f, what);
+                     lt_shape_of(g, g->inputs[0], b, sizeof b), (int)n->fused.act, a);
+            ok &= lt_check(&clnn_layer_bn, g, &ro, 1e-5f, 1e-5f, what);
             clnn_graph_destroy(g);
         }
     assert_true(ok);
@@ -418,34 +199,34 @@ static void test_lrn(void **state)
     int ok = 1, i = 0;
     for (size_t s = 0; s < CLNN_ARRAY_LEN(sizes); s++)
         for (size_t c = 0; c < CLNN_ARRAY_LEN(channels); c++, i++) {
-            clnn_graph *g = graph_new(0);
+            clnn_graph *g = lt_graph(0);
             int64_t dims[4] = {3, channels[c], 5, 6};
-            input(g, "x", dims, 4);
+            lt_input(g, "x", dims, 4);
             const char *ins[] = {"x"};
             /* Alternate a strong normalisation with AlexNet's alpha. */
             const float beta = betas[(size_t)i % CLNN_ARRAY_LEN(betas)];
             clnn_attr at[] = {CLNN_ATTR_I("size", sizes[s]),
                               CLNN_ATTR_F("alpha", i % 2 ? 1e-4f : 0.5f),
                               CLNN_ATTR_F("beta", beta), CLNN_ATTR_F("bias", i % 3 ? 2.0f : 1.0f)};
-            node(g, "LRN", ins, 1, at, 4);
-            run_opts ro = defaults((uint32_t)i);
+            lt_node(g, "LRN", ins, 1, at, 4);
+            run_opts ro = lt_defaults((uint32_t)i);
             ro.lo = -2.0f;
             ro.hi = 2.0f;
             char what[128];
             snprintf(what, sizeof what, "LRN size %d over %d channels, beta %g", sizes[s],
                      channels[c], (double)beta);
-            ok &= check(&clnn_layer_lrn, g, &ro, 1e-6f, 1e-5f, what);
+            ok &= lt_check(&clnn_layer_lrn, g, &ro, 1e-6f, 1e-5f, what);
             clnn_graph_destroy(g);
         }
     /* More images than a GPU grid holds: the split row form. */
-    clnn_graph *g = graph_new(0);
+    clnn_graph *g = lt_graph(0);
     int64_t dims[4] = {70000, 3, 1, 1};
-    input(g, "x", dims, 4);
+    lt_input(g, "x", dims, 4);
     const char *ins[] = {"x"};
     clnn_attr at[] = {CLNN_ATTR_I("size", 3), CLNN_ATTR_F("alpha", 0.5f)};
-    node(g, "LRN", ins, 1, at, 2);
-    run_opts ro = defaults(99);
-    ok &= check(&clnn_layer_lrn, g, &ro, 1e-6f, 1e-5f, "LRN of 70000 images");
+    lt_node(g, "LRN", ins, 1, at, 2);
+    run_opts ro = lt_defaults(99);
+    ok &= lt_check(&clnn_layer_lrn, g, &ro, 1e-6f, 1e-5f, "LRN of 70000 images");
     clnn_graph_destroy(g);
     assert_true(ok);
 }
@@ -483,12 +264,12 @@ static void test_softmax(void **state)
     for (size_t c = 0; c < CLNN_ARRAY_LEN(scases); c++)
         for (int range = 0; range < 2; range++) {
             const scase *sc = &scases[c];
-            clnn_graph *g = graph_new(sc->opset);
-            input(g, "x", sc->dims, (size_t)sc->nd);
+            clnn_graph *g = lt_graph(sc->opset);
+            lt_input(g, "x", sc->dims, (size_t)sc->nd);
             const char *ins[] = {"x"};
             clnn_attr at[] = {CLNN_ATTR_I("axis", sc->axis)};
-            node(g, "Softmax", ins, 1, at, sc->axis == 99 ? 0 : 1);
-            run_opts ro = defaults((uint32_t)(c * 2 + (size_t)range));
+            lt_node(g, "Softmax", ins, 1, at, sc->axis == 99 ? 0 : 1);
+            run_opts ro = lt_defaults((uint32_t)(c * 2 + (size_t)range));
             /* Large logits, spread wider than float's exp() range: exact only when the row's
              * maximum (not any other value) is subtracted. */
             ro.lo = range ? -50.0f : -10.0f;
@@ -498,7 +279,7 @@ static void test_softmax(void **state)
             snprintf(what, sizeof what, "Softmax opset %d %s axis %d inputs in [%g, %g)",
                      sc->opset, clnn_shape_str(sc->dims, sc->nd, b, sizeof b), sc->axis,
                      (double)ro.lo, (double)ro.hi);
-            ok &= check(&clnn_layer_softmax, g, &ro, 1e-6f, 1e-5f, what);
+            ok &= lt_check(&clnn_layer_softmax, g, &ro, 1e-6f, 1e-5f, what);
             clnn_graph_destroy(g);
         }
     assert_true(ok);
@@ -510,17 +291,17 @@ static void test_softmax_semantics(void **state)
 {
     (void)state;
     for (int opset = 12; opset <= 13; opset++) {
-        clnn_graph *g = graph_new(opset);
+        clnn_graph *g = lt_graph(opset);
         int64_t dims[4] = {2, 3, 2, 2};
-        input(g, "x", dims, 4);
+        lt_input(g, "x", dims, 4);
         const char *ins[] = {"x"};
         clnn_attr at[] = {CLNN_ATTR_I("axis", 1)};
-        gnode *n = node(g, "Softmax", ins, 1, at, 1);
+        gnode *n = lt_node(g, "Softmax", ins, 1, at, 1);
         assert_int_equal(n->version >= 13, opset == 13);
         float *got, *want;
         size_t cnt;
-        run_opts ro = defaults(77);
-        run_node(&clnn_layer_softmax, g, n, &ro, &got, &want, &cnt);
+        run_opts ro = lt_defaults(77);
+        lt_run_node(&clnn_layer_softmax, g, n, &ro, &got, &want, &cnt);
         assert_int_equal(cnt, 24);
         for (int img = 0; img < 2; img++) {
             if (opset == 13) {
@@ -584,22 +365,22 @@ static void test_concat(void **state)
      * event) and several (joined by a marker) all have to order the read after them. */
     for (size_t c = 0; c < 2 * CLNN_ARRAY_LEN(ccases); c++) {
         const ccase *cc = &ccases[c / 2];
-        clnn_graph *g = graph_new(0);
+        clnn_graph *g = lt_graph(0);
         for (int i = 0; i < cc->ninputs; i++) {
             if (cc->const_input && i == 1)
-                constant(g, names[i], cc->dims[i], (size_t)cc->nd, (uint32_t)c, -3.0f, 3.0f);
+                lt_constant(g, names[i], cc->dims[i], (size_t)cc->nd, (uint32_t)c, -3.0f, 3.0f);
             else
-                input(g, names[i], cc->dims[i], (size_t)cc->nd);
+                lt_input(g, names[i], cc->dims[i], (size_t)cc->nd);
         }
         clnn_attr at[] = {CLNN_ATTR_I("axis", cc->axis)};
-        gnode *n = node(g, "Concat", names, (size_t)cc->ninputs, at, 1);
-        run_opts ro = defaults((uint32_t)c);
+        gnode *n = lt_node(g, "Concat", names, (size_t)cc->ninputs, at, 1);
+        run_opts ro = lt_defaults((uint32_t)c);
         ro.null_inputs = cc->null_inputs;
         ro.sentinel = SENTINEL;
         ro.no_done = c % 2;
         float *got, *want;
         size_t cnt;
-        run_node(&clnn_layer_concat, g, n, &ro, &got, &want, &cnt);
+        lt_run_node(&clnn_layer_concat, g, n, &ro, &got, &want, &cnt);
         /* Inputs written in place keep what the output held: the layer must not touch them. */
         const gtensor *y = clnn_node_output(g, n);
         const int axis = OP_A(n, axis_attrs)->resolved;
@@ -635,33 +416,33 @@ static void test_no_done(void **state)
     int64_t dims[4] = {3, 5, 7, 9}, c5 = 5;
     int ok = 1;
     for (int l = 0; l < 5; l++) {
-        clnn_graph *g = graph_new(0);
-        input(g, "x", dims, 4);
+        clnn_graph *g = lt_graph(0);
+        lt_input(g, "x", dims, 4);
         const clnn_layer_impl *impl;
         const char *ins[5] = {"x", "x", "s", "s", "v"}, *bn_ins[5] = {"x", "s", "s", "s", "v"};
         if (l == 0) {
-            node(g, "Sigmoid", ins, 1, NULL, 0);
+            lt_node(g, "Sigmoid", ins, 1, NULL, 0);
             impl = &clnn_layer_act;
         } else if (l == 1) {
-            node(g, "Add", ins, 2, NULL, 0);
+            lt_node(g, "Add", ins, 2, NULL, 0);
             impl = &clnn_layer_binary;
         } else if (l == 2) {
-            constant(g, "s", &c5, 1, 1, 0.5f, 1.0f);
-            constant(g, "v", &c5, 1, 2, 0.5f, 1.0f);
-            node(g, "BatchNormalization", bn_ins, 5, NULL, 0);
+            lt_constant(g, "s", &c5, 1, 1, 0.5f, 1.0f);
+            lt_constant(g, "v", &c5, 1, 2, 0.5f, 1.0f);
+            lt_node(g, "BatchNormalization", bn_ins, 5, NULL, 0);
             impl = &clnn_layer_bn;
         } else if (l == 3) {
             clnn_attr at[] = {CLNN_ATTR_I("size", 3)};
-            node(g, "LRN", ins, 1, at, 1);
+            lt_node(g, "LRN", ins, 1, at, 1);
             impl = &clnn_layer_lrn;
         } else {
             clnn_attr at[] = {CLNN_ATTR_I("axis", 1)};
-            node(g, "Softmax", ins, 1, at, 1);
+            lt_node(g, "Softmax", ins, 1, at, 1);
             impl = &clnn_layer_softmax;
         }
-        run_opts ro = defaults((uint32_t)l);
+        run_opts ro = lt_defaults((uint32_t)l);
         ro.no_done = true;
-        ok &= check(impl, g, &ro, 1e-5f, 2e-5f, impl->name);
+        ok &= lt_check(impl, g, &ro, 1e-5f, 2e-5f, impl->name);
         clnn_graph_destroy(g);
     }
     assert_true(ok);
@@ -672,9 +453,9 @@ static void test_small_buffer(void **state)
 {
     (void)state;
     int64_t dims[2] = {3, 13}, c13 = 13;
-    clnn_graph *g = graph_new(0);
-    input(g, "x", dims, 2);
-    constant(g, "b", &c13, 1, 1, -1.0f, 1.0f);
+    clnn_graph *g = lt_graph(0);
+    lt_input(g, "x", dims, 2);
+    lt_constant(g, "b", &c13, 1, 1, -1.0f, 1.0f);
     const char *ins[] = {"x", "b"};
     const char *out[] = {"y"};
     assert_int_equal(clnn_graph_add_node(g, "Mul", "scale_me", ins, 2, out, 1, NULL, 0),
@@ -684,21 +465,21 @@ static void test_small_buffer(void **state)
     assert_int_equal(clnn_graph_infer(g, 0, &order, &norder), CLNN_STATUS_OK);
     free(order);
     void *st = NULL;
-    assert_int_equal(clnn_layer_binary.prepare(ctx, dev, g, &g->nodes[0], &st), CLNN_STATUS_OK);
+    assert_int_equal(clnn_layer_binary.prepare(lt_ctx, lt_dev, g, &g->nodes[0], &st), CLNN_STATUS_OK);
     cl_int err;
-    cl_mem big = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, 39 * sizeof(float), NULL, &err);
-    cl_mem small = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, 38 * sizeof(float), NULL, &err);
+    cl_mem big = clCreateBuffer(lt_cl_ctx, CL_MEM_READ_WRITE, 39 * sizeof(float), NULL, &err);
+    cl_mem small = clCreateBuffer(lt_cl_ctx, CL_MEM_READ_WRITE, 38 * sizeof(float), NULL, &err);
     layer_io io;
     memset(&io, 0, sizeof io);
     io.in[0] = big;
     io.in[1] = big;
     io.out = small;
-    assert_int_equal(clnn_layer_binary.enqueue(st, queue, &io, 0, NULL, NULL),
+    assert_int_equal(clnn_layer_binary.enqueue(st, lt_queue, &io, 0, NULL, NULL),
                      CLNN_STATUS_SHAPE_MISMATCH);
     assert_non_null(strstr(clnn_last_error(), "scale_me"));
     io.out = big;
     io.in[1] = NULL;
-    assert_int_equal(clnn_layer_binary.enqueue(st, queue, &io, 0, NULL, NULL),
+    assert_int_equal(clnn_layer_binary.enqueue(st, lt_queue, &io, 0, NULL, NULL),
                      CLNN_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(clnn_last_error(), "scale_me"));
     clnn_layer_binary.destroy(st);
@@ -730,5 +511,5 @@ int main(void)
         cmocka_unit_test(test_concat),      cmocka_unit_test(test_no_done),
         cmocka_unit_test(test_small_buffer), cmocka_unit_test(test_table),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

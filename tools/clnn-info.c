@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: clnn-info [--device SEL] [--help]\n"
+            "usage: clnn-info [--device SEL] [--operators] [--help]\n"
             "\n"
             "Lists every OpenCL platform and device with the capabilities clnn uses, the\n"
             "kernel cache directory, and the devices selected by SEL (default: $CLNN_DEVICES,\n"
@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "\n"
             "SEL is a comma-separated list of: all, default, gpu, cpu, accelerator, P:D\n"
             "(platform and device index), P:* or part of a device, vendor or platform name.\n"
+            "--operators prints the supported ONNX operators as README.md's Markdown table.\n"
             "Exit status: 0 on success, 1 when no OpenCL platform or no matching device.\n");
 }
 
@@ -37,6 +38,21 @@ static void print_bytes(const char *label, uint64_t b)
         printf("    %-22s %.1f KiB\n", label, (double)b / 1024);
 }
 
+/* The supported operators as the Markdown table README.md holds (a test keeps the two the
+ * same). */
+static int print_operators(void)
+{
+    printf("| operator | versions | runs on | notes |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < clnn_operator_count(); i++) {
+        clnn_operator_info op;
+        if (clnn_operator_get(i, &op) != CLNN_STATUS_OK) return 1;
+        printf("| %s | ", op.name);
+        for (int k = 0; k < op.nversions; k++) printf("%s%d", k ? ", " : "", op.versions[k]);
+        printf(" | %s | %s |\n", op.runs, op.notes);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *sel = NULL;
@@ -48,6 +64,8 @@ int main(int argc, char **argv)
             sel = argv[++i];
         } else if (!strncmp(argv[i], "--device=", 9)) {
             sel = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--operators")) {
+            return print_operators();
         } else {
             fprintf(stderr, "clnn-info: unknown argument '%s'\n", argv[i]);
             usage(stderr);

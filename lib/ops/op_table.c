@@ -11,6 +11,8 @@
 #include "op_list.h"
 #undef CLNN_OP_ENUM
 
+static int cmp_names(const void *a, const void *b);
+
 static const clnn_op_def *const table[] = {
 #define CLNN_OP_ENUM(id, def) [OP_##id] = &def,
 #include "op_list.h"
@@ -45,17 +47,44 @@ static int cmp_names(const void *a, const void *b)
 }
 
 static char supported[OP_COUNT * 24];
+static const clnn_op_def *sorted[OP_COUNT];
 static pthread_once_t supported_once = PTHREAD_ONCE_INIT;
+
+static int cmp_defs(const void *a, const void *b)
+{
+    return cmp_names(&(*(const clnn_op_def *const *)a)->name,
+                     &(*(const clnn_op_def *const *)b)->name);
+}
 
 static void build_supported(void)
 {
-    const char *names[OP_COUNT];
-    for (int i = 0; i < OP_COUNT; i++) names[i] = table[i]->name;
-    qsort(names, OP_COUNT, sizeof names[0], cmp_names);
+    for (int i = 0; i < OP_COUNT; i++) sorted[i] = table[i];
+    qsort(sorted, OP_COUNT, sizeof sorted[0], cmp_defs);
     size_t len = 0;
     for (int i = 0; i < OP_COUNT; i++)
         len += (size_t)snprintf(supported + len, sizeof supported - len, "%s%s", i ? ", " : "",
-                                names[i]);
+                                sorted[i]->name);
+}
+
+size_t clnn_operator_count(void) { return OP_COUNT; }
+
+clnn_status clnn_operator_get(size_t i, clnn_operator_info *info)
+{
+    if (!info || i >= OP_COUNT)
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_operator_get: index %zu (there are %d operators)", i, OP_COUNT);
+    pthread_once(&supported_once, build_supported);
+    const clnn_op_def *d = sorted[i];
+    memset(info, 0, sizeof *info);
+    info->name = d->name;
+    for (size_t k = 0; k < sizeof d->since / sizeof d->since[0] && d->since[k]; k++)
+        if (d->since[k] >= d->first) info->versions[info->nversions++] = d->since[k];
+    info->runs = d->flags & OPF_REMOVABLE ? "removed"
+                 : d->layer               ? "device"
+                 : d->flags & OPF_VIEW    ? "device (view)"
+                                          : "host";
+    info->notes = d->notes ? d->notes : "";
+    return CLNN_STATUS_OK;
 }
 
 const char *clnn_op_supported_list(void)
