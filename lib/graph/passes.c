@@ -4,7 +4,8 @@
  *      are removed (readers read their input).
  *   2. BatchNormalization after a Conv is folded into the Conv's weights and bias.
  *   3. Activations after a Conv or Gemm/MatMul (whatever a definition's activation() says it
- *      computes), and a residual Add after a Conv, move into the producer's epilogue.
+ *      computes, and SiLU written as x * Sigmoid(x)), and a residual Add after a Conv, move
+ *      into the producer's epilogue.
  * No pass changes a tensor another reader or a graph output sees: a constant shared with
  * anything else is copied before it is modified, and a tensor that is a graph output or has
  * other readers is never fused away. Shapes must be inferred before; the caller infers
@@ -214,6 +215,42 @@ static int fuse_activation(clnn_graph *g, const usage *u, int i)
     return 1;
 }
 
+/* Conv/Gemm -> Sigmoid and Mul(output, sigmoid): SiLU (swish) in the epilogue. The
+ * producer's output has exactly these two readers and the sigmoid's only reader is the Mul. */
+static int fuse_silu(clnn_graph *g, const usage *u, int i)
+{
+    gnode *c = &g->nodes[i];
+    const int t = c->outputs[0];
+    if (c->fused.act != CLNN_ACTIVATION_NONE || u->readers[t] != 2 || u->output[t]) return 0;
+    int sig = -1, mul = -1;
+    for (int k = 0; k < g->nnodes; k++) {
+        const gnode *r = &g->nodes[k];
+        if (r->removed || k == i) continue;
+        bool reads = false;
+        for (int j = 0; j < r->ninputs; j++) reads |= r->inputs[j] == t;
+        if (!reads) continue;
+        if (r->op == OP_SIGMOID && r->inputs[0] == t)
+            sig = k;
+        else if (r->op == OP_MUL)
+            mul = k;
+        else
+            return 0;
+    }
+    if (sig < 0 || mul < 0) return 0;
+    gnode *s = &g->nodes[sig], *m = &g->nodes[mul];
+    const int st = s->outputs[0];
+    if (sole_reader(u, st) != mul) return 0;
+    if (!((m->inputs[0] == t && m->inputs[1] == st) || (m->inputs[0] == st && m->inputs[1] == t)))
+        return 0;
+    c->fused.act = CLNN_ACTIVATION_SILU;
+    c->fused.act_a = c->fused.act_b = 0.0f;
+    add_label(c, "SiLU");
+    c->outputs[0] = m->outputs[0];
+    g->tensors[c->outputs[0]].producer = i;
+    s->removed = m->removed = true;
+    return 1;
+}
+
 /* Conv -> Add(other): the Conv reads `other` as its residual, provided `other` is computed
  * before the Conv runs (its producer comes earlier in node order) and has the same shape. */
 static int fuse_residual(clnn_graph *g, const usage *u, int i)
@@ -254,8 +291,10 @@ clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
         for (int i = 0; i < g->nnodes; i++) {
             gnode *n = &g->nodes[i];
             if (n->removed) continue;
-            if (n->op == OP_CONV || n->op == OP_GEMM || n->op == OP_MATMUL)
-                changed += fuse_activation(g, &u, i);
+            if (n->op == OP_CONV || n->op == OP_GEMM || n->op == OP_MATMUL) {
+                int f = fuse_activation(g, &u, i);
+                changed += f ? f : fuse_silu(g, &u, i);
+            }
             if (n->op == OP_CONV) changed += fuse_residual(g, &u, i);
         }
         usage_free(&u);

@@ -1,0 +1,177 @@
+/*
+ * test_fusion.c - what the passes fuse into Conv and Gemm epilogues (every elementwise
+ * activation a definition offers, SiLU written as x * Sigmoid(x), squeeze-and-excitation
+ * blocks), checked two ways: the session runs the expected number of layers, and its output
+ * equals the same graph folded on the host node by node (each node through its own C
+ * reference, nothing fused), so a fusion that changes a result fails.
+ *
+ * Tolerance: 1e-5 + 1e-4 |want| (a 3x3 convolution of 8 channels, accumulated in float on the
+ * device and in double in the reference, then a transcendental activation within a few ulp).
+ */
+#include "layertest.h"
+
+#include <math.h>
+
+/* x[1,8,9,11] -> Conv 3x3 (pad 1, bias) -> c; the caller appends what follows. */
+static clnn_graph *conv_graph(int opset, uint32_t seed)
+{
+    clnn_graph *g = lt_graph(opset);
+    static const int64_t xd[] = {1, 8, 9, 11}, wd[] = {8, 8, 3, 3}, bd[] = {8};
+    lt_input(g, "x", xd, 4);
+    lt_constant(g, "w", wd, 4, seed, -0.3f, 0.3f);
+    lt_constant(g, "b", bd, 1, seed + 1, -0.5f, 0.5f);
+    static const int64_t pads[] = {1, 1, 1, 1};
+    clnn_attr at[] = {CLNN_ATTR_IS("pads", pads, 4)};
+    const char *in[] = {"x", "w", "b"}, *out[] = {"c"};
+    assert_int_equal(clnn_graph_add_node(g, "Conv", "conv", in, 3, out, 1, at, 1), CLNN_STATUS_OK);
+    return g;
+}
+
+static void add(clnn_graph *g, const char *op, const char *name, const char *const *in,
+                size_t nin, const char *out, const clnn_attr *at, size_t nat)
+{
+    clnn_status st = clnn_graph_add_node(g, op, name, in, nin, &out, 1, at, nat);
+    if (st != CLNN_STATUS_OK) print_error("%s\n", clnn_last_error());
+    assert_int_equal(st, CLNN_STATUS_OK);
+}
+
+/* The number of layers a session of g runs. */
+static size_t layers_of(const clnn_graph *g)
+{
+    clnn_session *s = NULL;
+    clnn_status st = clnn_session_create(lt_ctx, g, NULL, &s);
+    if (st != CLNN_STATUS_OK) print_error("%s\n", clnn_last_error());
+    assert_int_equal(st, CLNN_STATUS_OK);
+    size_t n = clnn_session_layer_count(s);
+    clnn_session_destroy(s);
+    return n;
+}
+
+static void test_activations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *op;
+        int opset;
+        clnn_attr attr;
+        int nattr;
+    } acts[] = {
+        {"Relu", 13, {0}, 0},        {"Sigmoid", 13, {0}, 0},
+        {"Tanh", 13, {0}, 0},        {"HardSwish", 14, {0}, 0},
+        {"Mish", 18, {0}, 0},        {"Softplus", 13, {0}, 0},
+        {"Softsign", 13, {0}, 0},    {"Exp", 13, {0}, 0},
+        {"Elu", 13, {.name = "alpha", .type = CLNN_ATTR_FLOAT, .f = 0.7f}, 1},
+        {"Selu", 13, {0}, 0},
+        {"Celu", 13, {.name = "alpha", .type = CLNN_ATTR_FLOAT, .f = 1.3f}, 1},
+        {"LeakyRelu", 13, {.name = "alpha", .type = CLNN_ATTR_FLOAT, .f = 0.1f}, 1},
+        {"HardSigmoid", 13, {.name = "alpha", .type = CLNN_ATTR_FLOAT, .f = 0.25f}, 1},
+        {"ThresholdedRelu", 13, {.name = "alpha", .type = CLNN_ATTR_FLOAT, .f = 0.3f}, 1},
+        {"Gelu", 20, {0}, 0},
+        {"Gelu", 20, {.name = "approximate", .type = CLNN_ATTR_STRING, .s = "tanh"}, 1},
+        {"Erf", 13, {0}, 0},         {"Abs", 13, {0}, 0},
+        {"Neg", 13, {0}, 0},         {"Floor", 13, {0}, 0},
+        {"Ceil", 13, {0}, 0},
+    };
+    int ok = 1;
+    for (size_t i = 0; i < CLNN_ARRAY_LEN(acts); i++) {
+        clnn_graph *g = conv_graph(acts[i].opset, (uint32_t)i);
+        const char *in[] = {"c"};
+        add(g, acts[i].op, "act", in, 1, "y", &acts[i].attr, (size_t)acts[i].nattr);
+        assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+        char what[96];
+        snprintf(what, sizeof what, "Conv + %s fused", acts[i].op);
+        assert_int_equal(layers_of(g), 1);
+        ok &= lt_compare_folded(g, (uint32_t)i, -2, 2, 1e-5f, 1e-4f, what);
+        clnn_graph_destroy(g);
+    }
+    assert_true(ok);
+}
+
+/* Clip with crossed bounds after a Conv: valid ONNX (the upper bound everywhere), so it is
+ * accepted and fused like the same Clip alone. */
+static void test_clip_crossed(void **state)
+{
+    (void)state;
+    clnn_graph *g = conv_graph(13, 40);
+    static const int64_t scalar[1] = {0};
+    float lo = 1.0f, hi = -1.0f;
+    assert_int_equal(clnn_graph_add_constant(g, "lo", scalar, 0, &lo), CLNN_STATUS_OK);
+    assert_int_equal(clnn_graph_add_constant(g, "hi", scalar, 0, &hi), CLNN_STATUS_OK);
+    const char *in[] = {"c", "lo", "hi"};
+    add(g, "Clip", "clip", in, 3, "y", NULL, 0);
+    assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+    assert_int_equal(layers_of(g), 1);
+    assert_true(lt_compare_folded(g, 41, -2, 2, 0, 0, "Conv + Clip(1, -1)"));
+    clnn_graph_destroy(g);
+}
+
+/* x * Sigmoid(x) after a Conv becomes its SiLU epilogue, in either operand order; when the
+ * Conv's output has a third reader it must not. */
+static void test_silu(void **state)
+{
+    (void)state;
+    for (int order = 0; order < 3; order++) {
+        clnn_graph *g = conv_graph(13, 50 + (uint32_t)order);
+        const char *sin[] = {"c"};
+        add(g, "Sigmoid", "sig", sin, 1, "s", NULL, 0);
+        const char *min[2] = {order == 1 ? "s" : "c", order == 1 ? "c" : "s"};
+        add(g, "Mul", "mul", min, 2, "y", NULL, 0);
+        assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+        if (order == 2) { /* the Conv's output is also a graph output: nothing fuses */
+            assert_int_equal(clnn_graph_add_output(g, "c"), CLNN_STATUS_OK);
+            assert_int_equal(layers_of(g), 3);
+        } else {
+            assert_int_equal(layers_of(g), 1);
+        }
+        assert_true(lt_compare_folded(g, 60, -3, 3, 1e-5f, 1e-4f, "Conv + SiLU"));
+        clnn_graph_destroy(g);
+    }
+}
+
+/* Squeeze-and-excitation as MobileNet-v3 and EfficientNet write it: GlobalAveragePool,
+ * 1x1 Conv + Relu (or SiLU), 1x1 Conv + HardSigmoid (or Sigmoid), Mul with the block's
+ * input. The activations fuse into the 1x1 convolutions: four layers. */
+static void test_squeeze_excitation(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 2; variant++) {
+        clnn_graph *g = conv_graph(14, 70 + (uint32_t)variant);
+        static const int64_t w1d[] = {4, 8, 1, 1}, b1d[] = {4}, w2d[] = {8, 4, 1, 1}, b2d[] = {8};
+        lt_constant(g, "w1", w1d, 4, 71, -0.5f, 0.5f);
+        lt_constant(g, "b1", b1d, 1, 72, -0.5f, 0.5f);
+        lt_constant(g, "w2", w2d, 4, 73, -0.5f, 0.5f);
+        lt_constant(g, "b2", b2d, 1, 74, -0.5f, 0.5f);
+        const char *gin[] = {"c"};
+        add(g, "GlobalAveragePool", "gap", gin, 1, "p", NULL, 0);
+        const char *c1[] = {"p", "w1", "b1"}, *c2[] = {"r", "w2", "b2"};
+        add(g, "Conv", "se1", c1, 3, "q", NULL, 0);
+        const char *q[] = {"q"};
+        if (variant == 0) {
+            add(g, "Relu", "se_relu", q, 1, "r", NULL, 0);
+        } else {
+            add(g, "Sigmoid", "se_sig1", q, 1, "qs", NULL, 0);
+            const char *m[] = {"q", "qs"};
+            add(g, "Mul", "se_silu", m, 2, "r", NULL, 0);
+        }
+        add(g, "Conv", "se2", c2, 3, "e", NULL, 0);
+        const char *e[] = {"e"};
+        add(g, variant == 0 ? "HardSigmoid" : "Sigmoid", "gate", e, 1, "h", NULL, 0);
+        const char *m[] = {"c", "h"};
+        add(g, "Mul", "scale", m, 2, "y", NULL, 0);
+        assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+        assert_int_equal(layers_of(g), 5); /* conv, gap, se1, se2, scale */
+        assert_true(lt_compare_folded(g, 75, -2, 2, 1e-5f, 1e-4f, "squeeze-and-excitation"));
+        clnn_graph_destroy(g);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_clip_crossed),
+        cmocka_unit_test(test_silu),
+        cmocka_unit_test(test_squeeze_excitation),
+    };
+    return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
+}
