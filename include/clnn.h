@@ -530,12 +530,14 @@ CLNN_API clnn_status clnn_session_output_shape(const clnn_session *s, const char
 /* Copies an input (count must equal the input's element count) to the device. */
 CLNN_API clnn_status clnn_session_set_input(clnn_session *s, const char *name,
                                             const float *data, size_t count);
-/* Runs the whole graph and waits for it. */
+/* Runs the whole graph and waits for it. Every input must have been set (once is enough:
+ * it keeps its value); CLNN_STATUS_INVALID_ARGUMENT names those that were not. */
 CLNN_API clnn_status clnn_session_run(clnn_session *s);
 /* Runs nbatches batches back to back: `inputs` holds nbatches consecutive values of the
  * first graph input (each as clnn_session_set_input takes it), `outputs` receives nbatches
- * consecutive values of the first graph output. A pipelined session overlaps consecutive
- * batches across its devices. Both pointers are borrowed for the call. */
+ * consecutive values of the first graph output; any other input must have been set. A
+ * pipelined session overlaps consecutive batches across its devices. Both pointers are
+ * borrowed for the call. */
 CLNN_API clnn_status clnn_session_run_stream(clnn_session *s, size_t nbatches,
                                              const float *inputs, float *outputs);
 /* Copies an output of the last run into data (count must equal its element count). */

@@ -30,6 +30,10 @@ clnn_status clnn_fail_cl(const clnn_context *ctx, cl_int err, const char *fmt, .
 /* Forgets the calling thread's last message (called at the start of API entry points that
  * may succeed after internal failures, e.g. a rejected cache entry). */
 void clnn_clear_error(void);
+/* Copies msg into dst (cap bytes) with control characters (newlines too unless
+ * keep_newlines) written as \xNN; returns the length. Every message and log line goes
+ * through it, so names from a model cannot forge lines. */
+size_t clnn_escape_controls(char *dst, size_t cap, const char *msg, bool keep_newlines);
 /* "CL_INVALID_VALUE" and the like. */
 const char *clnn_cl_error_name(cl_int err);
 
@@ -48,7 +52,8 @@ typedef struct clnn_env {
     const char *home;
     int log_level;          /* CLNN_LOG_LEVEL, -1 if unset or invalid */
     const char *log_level_text;
-    int build_threads;      /* CLNN_BUILD_THREADS, 0 if unset */
+    int build_threads;      /* CLNN_BUILD_THREADS, 0 if unset, -1 if invalid */
+    const char *build_threads_text;
     const char *fail_build_device; /* CLNN_TEST_FAIL_BUILD: test hook, substring of a device
                                       name or "P:D" */
     const char *schedule;   /* CLNN_SCHEDULE: auto, single, latency, throughput */
@@ -76,10 +81,14 @@ void clnn_hash_hex(clnn_hash128 h, char out[33]);
 
 /* mkdir -p; returns 0 or an errno value. */
 int clnn_mkdir_p(const char *path);
-/* Reads a whole file into a malloc'ed buffer (NUL-terminated, length in *len). Returns 0 or
- * an errno value. `max_bytes` bounds the size accepted (EFBIG above it). */
+/* Reads a whole regular file into a malloc'ed buffer (NUL-terminated, length in *len).
+ * Returns 0 or an errno value: EISDIR for anything not a regular file (a FIFO is never
+ * waited on), EFBIG above `max_bytes`. */
 int clnn_read_file(const char *path, size_t max_bytes, char **data, size_t *len);
-/* Writes atomically: a temporary file in the same directory, then rename. 0 or errno. */
+/* Writes a whole file safely. A new name or a regular file: a temporary file in the same
+ * folder renamed onto it (readers never see a part; on failure the old file is intact). A
+ * symlink stays a symlink (the regular file it names is replaced). A device or FIFO is
+ * written through, never replaced. 0 or an errno value. */
 int clnn_write_file_atomic(const char *path, const void *data, size_t len);
 /* strdup that returns NULL on NULL. */
 char *clnn_strdup(const char *s);

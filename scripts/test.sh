@@ -2,15 +2,20 @@
 # Installs what is missing, builds, exports the reference networks with PyTorch (once; they
 # are kept in build/models) and runs the whole test suite: the README's second command.
 # With --sanitize it does the same in build-asan/ with AddressSanitizer and
-# UndefinedBehaviorSanitizer, reusing build/models.
+# UndefinedBehaviorSanitizer, and with --release in build-release/ with a packager's
+# configuration (-O3, no debug info), both reusing build/models. Warnings are errors here
+# (-Dwerror=true) but not in a plain `meson setup` (packagers' compilers differ).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 models="$PWD/build/models"
 dir=build
-args=(-Dmodels_dir="$models")
-if [ "${1:-}" = "--sanitize" ]; then
+args=(-Dmodels_dir="$models" -Dwerror=true)
+if [ "${1:-}" = "--release" ]; then
+  dir=build-release
+  args+=(-Dbuildtype=release)
+elif [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   args+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
   # PoCL and LLVM keep allocations alive until exit by design; clnn's own leaks are still

@@ -3,6 +3,12 @@
  */
 #include "testutil.h"
 
+#include "../lib/internal.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 static void test_status_strings(void **state)
 {
     (void)state;
@@ -200,6 +206,51 @@ static void test_context_env_selection(void **state)
     }
 }
 
+/* Files are read only when regular (a FIFO is refused at once, never waited on) and written
+ * without ever replacing what is not a regular file. */
+static void test_files(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("files");
+    char *fifo = tu_path(dir, "fifo"), *file = tu_path(dir, "file"), *link = tu_path(dir, "link");
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(clnn_read_file(fifo, 1 << 20, &data, &len), EISDIR);
+    assert_int_equal(clnn_read_file(dir, 1 << 20, &data, &len), EISDIR);
+    assert_null(data);
+    /* A new file, then a replacement keeping its mode. */
+    assert_int_equal(clnn_write_file_atomic(file, "one", 3), 0);
+    assert_int_equal(chmod(file, 0600), 0);
+    assert_int_equal(clnn_write_file_atomic(file, "second", 6), 0);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(clnn_read_file(file, 1 << 20, &data, &len), 0);
+    assert_int_equal(len, 6);
+    assert_string_equal(data, "second");
+    free(data);
+    assert_int_equal(clnn_read_file(file, 3, &data, &len), EFBIG);
+    /* A symlink stays one; its target gets the bytes. */
+    assert_int_equal(symlink(file, link), 0);
+    assert_int_equal(clnn_write_file_atomic(link, "third!!", 7), 0);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_size, 7);
+    /* Devices are written through, and their errors reported. */
+    assert_int_equal(clnn_write_file_atomic("/dev/null", "x", 1), 0);
+    if (access("/dev/full", W_OK) == 0) {
+        assert_int_equal(clnn_write_file_atomic("/dev/full", "x", 1), ENOSPC);
+        assert_int_equal(stat("/dev/full", &st), 0);
+        assert_true(S_ISCHR(st.st_mode));
+    }
+    assert_int_equal(clnn_write_file_atomic(dir, "x", 1), EISDIR);
+    unlink(link), unlink(file), unlink(fifo);
+    tu_rmtree(dir);
+    free(dir), free(fifo), free(file), free(link);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_selection_invalid),
         cmocka_unit_test(test_context_on_real_devices),
         cmocka_unit_test(test_context_env_selection),
+        cmocka_unit_test(test_files),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

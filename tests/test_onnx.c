@@ -542,7 +542,7 @@ static void test_opsets(void **state)
         validate(g, 1);
         clnn_graph_destroy(g);
     }
-    static const int64_t refused[] = {0, 21, 100};
+    static const int64_t refused[] = {-1, 0, 21, 100};
     char text[32];
     for (size_t i = 0; i < CLNN_ARRAY_LEN(refused); i++) {
         snprintf(text, sizeof text, "opset %lld", (long long)refused[i]);

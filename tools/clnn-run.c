@@ -15,15 +15,18 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: clnn-run MODEL.onnx [-i INPUT.npy] [-o OUTPUT.npy] [--device SEL]\n"
+            "usage: clnn-run MODEL.onnx [-i [NAME=]IN.npy]... [-o [NAME=]OUT.npy]... [--device SEL]\n"
             "                [--batch N] [--iters N] [--mode MODE] [--schedule] [--trace FILE]\n"
             "                [--profile] [--verbose] [--verify]\n"
             "\n"
             "Runs MODEL on the selected devices (default $CLNN_DEVICES, else the first GPU,\n"
             "else the first device).\n"
-            "  -i FILE      float32 C-order .npy input of the model's input shape; its first\n"
-            "               dimension sets the batch. Without -i a seeded random input is used.\n"
-            "  -o FILE      writes the first output as float32 .npy\n"
+            "  -i [NAME=]FILE  float32 C-order .npy value of graph input NAME (a bare FILE: the\n"
+            "               only input of a one-input model); one -i per input. The first\n"
+            "               input's first dimension sets the batch. Without any -i every input\n"
+            "               gets a seeded random value.\n"
+            "  -o [NAME=]FILE  writes graph output NAME (a bare FILE: the first output) as\n"
+            "               float32 .npy; one -o per output wanted\n"
             "  --batch N    batch size when no input file gives it (default: the model's)\n"
             "  --iters N    runs N more batches as a stream and prints ms per batch and\n"
             "               images/s\n"
@@ -61,8 +64,18 @@ static void top5(const float *v, int classes, int image)
     printf("\n");
 }
 
+#define MAX_FILES 16
+
+/* NAME=FILE or FILE (name NULL). */
+typedef struct named_file {
+    const char *name;
+    char *path;
+} named_file;
+
 typedef struct args {
-    const char *model, *in, *out, *device, *trace;
+    const char *model, *device, *trace;
+    named_file in[MAX_FILES], out[MAX_FILES];
+    int nin, nout;
     int batch, iters;
     clnn_schedule_mode mode;
     bool profile, verbose, verify, schedule;
@@ -76,10 +89,32 @@ static int parse(int argc, char **argv, args *a)
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
             usage(stdout);
             exit(0);
-        } else if (!strcmp(s, "-i") && v) {
-            a->in = v, i++;
-        } else if (!strcmp(s, "-o") && v) {
-            a->out = v, i++;
+        } else if ((!strcmp(s, "-i") || !strcmp(s, "-o")) && v) {
+            bool in = s[1] == 'i';
+            int *k = in ? &a->nin : &a->nout;
+            named_file *f = in ? a->in : a->out;
+            if (*k == MAX_FILES) {
+                fprintf(stderr, "clnn-run: at most %d %s files\n", MAX_FILES, in ? "input" : "output");
+                return 2;
+            }
+            /* NAME=FILE when the text before '=' names no existing file of its own. */
+            const char *eq = strchr(v, '=');
+            f[*k].name = NULL;
+            f[*k].path = (char *)v;
+            if (eq && eq != v) {
+                f[*k].name = strndup(v, (size_t)(eq - v));
+                f[*k].path = (char *)eq + 1;
+            }
+            for (int j = 0; j < *k; j++)
+                if ((f[j].name && f[*k].name && !strcmp(f[j].name, f[*k].name)) ||
+                    (!f[j].name && !f[*k].name)) {
+                    fprintf(stderr, "clnn-run: %s given twice for %s%s%s\n", s,
+                            f[*k].name ? "'" : "the ", f[*k].name ? f[*k].name : "default",
+                            f[*k].name ? "'" : "");
+                    return 2;
+                }
+            (*k)++;
+            i++;
         } else if (!strcmp(s, "--device") && v) {
             a->device = v, i++;
         } else if ((!strcmp(s, "--iters") || !strcmp(s, "--batch")) && v) {
@@ -171,7 +206,7 @@ static int run(const args *a)
     clnn_graph *g = NULL;
     clnn_context *ctx = NULL;
     clnn_session *s = NULL;
-    npy_array in = {0};
+    npy_array ins[MAX_FILES] = {{0}};
     float *out = NULL;
     char err[1024];
 
@@ -179,22 +214,62 @@ static int run(const args *a)
         fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
         goto done;
     }
+    const size_t ngin = clnn_graph_input_count(g);
+    /* Which file feeds which graph input: by name, or a bare file for a one-input model. */
+    int file_of[MAX_FILES];
+    for (size_t i = 0; i < MAX_FILES; i++) file_of[i] = -1;
+    if (ngin > MAX_FILES) {
+        fprintf(stderr, "clnn-run: the model has %zu inputs (clnn-run takes at most %d)\n", ngin,
+                MAX_FILES);
+        goto done;
+    }
+    for (int k = 0; k < a->nin; k++) {
+        int gi = -1;
+        if (!a->in[k].name) {
+            if (ngin != 1) {
+                fprintf(stderr, "clnn-run: the model has %zu inputs: name each one "
+                                "(-i NAME=FILE)\n", ngin);
+                goto done;
+            }
+            gi = 0;
+        }
+        for (size_t i = 0; a->in[k].name && i < ngin; i++)
+            if (!strcmp(clnn_graph_input_name(g, i), a->in[k].name)) gi = (int)i;
+        if (gi < 0) {
+            fprintf(stderr, "clnn-run: the model has no input named '%s'\n", a->in[k].name);
+            goto done;
+        }
+        if (file_of[gi] >= 0) {
+            fprintf(stderr, "clnn-run: input '%s' is given twice\n", clnn_graph_input_name(g, gi));
+            goto done;
+        }
+        file_of[gi] = k;
+    }
+    for (size_t i = 0; a->nin && i < ngin; i++)
+        if (file_of[i] < 0) {
+            fprintf(stderr, "clnn-run: input '%s' has no file: give every input "
+                            "(-i %s=FILE.npy), or none for seeded random values\n",
+                    clnn_graph_input_name(g, i), clnn_graph_input_name(g, i));
+            goto done;
+        }
     int batch = a->batch;
-    if (a->in) {
-        if (npy_read(a->in, &in, err, sizeof err) != 0) {
+    for (size_t i = 0; a->nin && i < ngin; i++) {
+        const char *path = a->in[file_of[i]].path;
+        if (npy_read(path, &ins[i], err, sizeof err) != 0) {
             fprintf(stderr, "clnn-run: %s\n", err);
             goto done;
         }
-        if (in.ndim < 1 || in.dims[0] < 1) {
-            fprintf(stderr, "clnn-run: '%s' has no batch dimension\n", a->in);
+        if (i > 0) continue;
+        if (ins[0].ndim < 1 || ins[0].dims[0] < 1) {
+            fprintf(stderr, "clnn-run: '%s' has no batch dimension\n", path);
             goto done;
         }
-        if (batch && batch != in.dims[0]) {
-            fprintf(stderr, "clnn-run: --batch %d but '%s' holds %lld images\n", batch, a->in,
-                    (long long)in.dims[0]);
+        if (batch && batch != ins[0].dims[0]) {
+            fprintf(stderr, "clnn-run: --batch %d but '%s' holds %lld images\n", batch, path,
+                    (long long)ins[0].dims[0]);
             goto done;
         }
-        batch = (int)in.dims[0];
+        batch = (int)ins[0].dims[0];
     }
     if (clnn_context_create(a->device, &ctx) != CLNN_STATUS_OK) {
         fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
@@ -215,29 +290,41 @@ static int run(const args *a)
     size_t icount = 1, ocount = 1;
     for (size_t i = 0; i < ind; i++) icount *= (size_t)idims[i];
     for (size_t i = 0; i < ond; i++) ocount *= (size_t)odims[i];
-    if (a->in) {
-        bool same = (size_t)in.ndim == ind;
-        for (size_t i = 0; same && i < ind; i++) same = in.dims[i] == idims[i];
-        if (!same) {
-            fprintf(stderr, "clnn-run: '%s' has shape (", a->in);
-            for (int i = 0; i < in.ndim; i++) fprintf(stderr, "%s%lld", i ? "," : "", (long long)in.dims[i]);
-            fprintf(stderr, ") but input '%s' takes (", clnn_graph_input_name(g, 0));
-            for (size_t i = 0; i < ind; i++) fprintf(stderr, "%s%lld", i ? "," : "", (long long)idims[i]);
-            fprintf(stderr, ")\n");
+    uint64_t r = 88172645463325252ull;
+    for (size_t k = 0; k < ngin; k++) {
+        const char *name = clnn_graph_input_name(g, k);
+        const int64_t *d;
+        size_t nd, count = 1;
+        clnn_session_input_shape(s, name, &d, &nd);
+        for (size_t i = 0; i < nd; i++) count *= (size_t)d[i];
+        npy_array *in = &ins[k];
+        if (a->nin) {
+            bool same = (size_t)in->ndim == nd;
+            for (size_t i = 0; same && i < nd; i++) same = in->dims[i] == d[i];
+            if (!same) {
+                fprintf(stderr, "clnn-run: '%s' has shape (", a->in[file_of[k]].path);
+                for (int i = 0; i < in->ndim; i++)
+                    fprintf(stderr, "%s%lld", i ? "," : "", (long long)in->dims[i]);
+                fprintf(stderr, ") but input '%s' takes (", name);
+                for (size_t i = 0; i < nd; i++) fprintf(stderr, "%s%lld", i ? "," : "", (long long)d[i]);
+                fprintf(stderr, ")\n");
+                goto done;
+            }
+        } else {
+            in->data = malloc((count ? count : 1) * sizeof(float));
+            if (!in->data) goto done;
+            for (size_t i = 0; i < count; i++) {
+                r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+                in->data[i] = (float)((r >> 40) & 0xFFFF) / 32768.0f - 1.0f;
+            }
+            if (k == 0) printf("no input given: using seeded random inputs\n");
+        }
+        if (clnn_session_set_input(s, name, in->data, count) != CLNN_STATUS_OK) {
+            fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
             goto done;
         }
-    } else {
-        in.data = malloc(icount * sizeof(float));
-        if (!in.data) goto done;
-        uint64_t r = 88172645463325252ull;
-        for (size_t i = 0; i < icount; i++) {
-            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-            in.data[i] = (float)((r >> 40) & 0xFFFF) / 32768.0f - 1.0f;
-        }
-        printf("no input given: using a seeded random input\n");
     }
-    if (clnn_session_set_input(s, NULL, in.data, icount) != CLNN_STATUS_OK ||
-        clnn_session_run(s) != CLNN_STATUS_OK) {
+    if (clnn_session_run(s) != CLNN_STATUS_OK) {
         fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
         goto done;
     }
@@ -255,9 +342,31 @@ static int run(const args *a)
         for (int i = 0; i < show; i++) top5(out + (size_t)i * odims[1], (int)odims[1], i);
         if (odims[0] > show) printf("(top-5 of the first %d of %lld images)\n", show, (long long)odims[0]);
     }
-    if (a->out && npy_write(a->out, out, odims, (int)ond, err, sizeof err) != 0) {
-        fprintf(stderr, "clnn-run: %s\n", err);
-        goto done;
+    for (int k = 0; k < a->nout; k++) {
+        const char *name = a->out[k].name;
+        const int64_t *d = odims;
+        size_t nd = ond, count = ocount;
+        float *data = out, *other = NULL;
+        if (name) {
+            if (clnn_session_output_shape(s, name, &d, &nd) != CLNN_STATUS_OK) {
+                fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
+                goto done;
+            }
+            count = 1;
+            for (size_t i = 0; i < nd; i++) count *= (size_t)d[i];
+            data = other = malloc((count ? count : 1) * sizeof *other);
+            if (!other || clnn_session_get_output(s, name, other, count) != CLNN_STATUS_OK) {
+                fprintf(stderr, "clnn-run: %s\n", other ? clnn_last_error() : "out of memory");
+                free(other);
+                goto done;
+            }
+        }
+        int w = npy_write(a->out[k].path, data, d, (int)nd, err, sizeof err);
+        free(other);
+        if (w != 0) {
+            fprintf(stderr, "clnn-run: %s\n", err);
+            goto done;
+        }
     }
     if (a->verbose) {
         size_t planned, naive;
@@ -272,18 +381,19 @@ static int run(const args *a)
     }
     if (a->iters) {
         /* A stream of batches (the same input each time), so pipelined schedules overlap. */
-        float *ins = malloc((size_t)a->iters * icount * sizeof *ins);
+        float *stream = malloc((size_t)a->iters * icount * sizeof *stream);
         float *outs = malloc((size_t)a->iters * ocount * sizeof *outs);
-        if (!ins || !outs) {
-            free(ins), free(outs);
+        if (!stream || !outs) {
+            free(stream), free(outs);
             fprintf(stderr, "clnn-run: out of memory for %d batches\n", a->iters);
             goto done;
         }
-        for (int i = 0; i < a->iters; i++) memcpy(ins + (size_t)i * icount, in.data, icount * sizeof *ins);
+        for (int i = 0; i < a->iters; i++)
+            memcpy(stream + (size_t)i * icount, ins[0].data, icount * sizeof *stream);
         double t1 = now();
-        clnn_status st = clnn_session_run_stream(s, (size_t)a->iters, ins, outs);
+        clnn_status st = clnn_session_run_stream(s, (size_t)a->iters, stream, outs);
         double per = (now() - t1) / a->iters;
-        free(ins), free(outs);
+        free(stream), free(outs);
         if (st != CLNN_STATUS_OK) {
             fprintf(stderr, "clnn-run: %s\n", clnn_last_error());
             goto done;
@@ -328,7 +438,7 @@ static int run(const args *a)
     rc = 0;
 done:
     free(out);
-    npy_free(&in);
+    for (int i = 0; i < MAX_FILES; i++) npy_free(&ins[i]);
     clnn_session_destroy(s);
     clnn_context_destroy(ctx);
     clnn_graph_destroy(g);
@@ -339,6 +449,8 @@ int main(int argc, char **argv)
 {
     args a;
     int rc = parse(argc, argv, &a);
-    if (rc) return rc;
-    return run(&a);
+    if (rc == 0) rc = run(&a);
+    for (int k = 0; k < a.nin; k++) free((char *)a.in[k].name);
+    for (int k = 0; k < a.nout; k++) free((char *)a.out[k].name);
+    return rc;
 }

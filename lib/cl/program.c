@@ -13,6 +13,8 @@
  */
 #include "../internal.h"
 
+#include <stdatomic.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,9 +416,16 @@ clnn_status clnn_program_get_many(clnn_context *ctx, clnn_program_request *reqs,
     clnn_env env;
     clnn_env_read(&env);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t threads = env.build_threads > 0 ? (size_t)env.build_threads
-                                           : (cpus > 0 ? (size_t)cpus : 1);
-    if (threads > 8) threads = 8;
+    size_t threads = cpus > 0 ? (size_t)cpus : 1;
+    if (threads > 8) threads = 8; /* the default: online CPUs, at most 8 */
+    if (env.build_threads > 0) {
+        threads = (size_t)env.build_threads;
+    } else if (env.build_threads < 0) {
+        static atomic_bool warned;
+        if (!atomic_exchange(&warned, true))
+            clnn_warn("CLNN_BUILD_THREADS='%.40s' is not a whole number from 1 to 64; using %zu "
+                      "threads", env.build_threads_text, threads);
+    }
     if (threads > n) threads = n;
 
     build_job job;

@@ -40,5 +40,6 @@ void clnn_env_read(clnn_env *env)
         char *end;
         long v = strtol(bt, &end, 10);
         env->build_threads = (*end == '\0' && v > 0 && v <= 64) ? (int)v : -1;
+        env->build_threads_text = bt;
     }
 }

@@ -32,9 +32,33 @@ const char *clnn_version(void) { return "0.1.0"; }
 
 void clnn_clear_error(void) { tls_error[0] = '\0'; }
 
-static void record(const clnn_context *cctx, const char *msg)
+/* Copies msg into dst (cap bytes) with control characters written as \xNN, so text from a
+ * model (names) cannot forge lines or terminal sequences; newlines are kept where the message
+ * is a compiler log (keep_newlines). */
+size_t clnn_escape_controls(char *dst, size_t cap, const char *msg, bool keep_newlines)
 {
-    snprintf(tls_error, sizeof tls_error, "%s", msg);
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && n + 5 < cap; p++) {
+        if ((*p < 0x20 && !(keep_newlines && (*p == '\n' || *p == '\t'))) || *p == 0x7f)
+            n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", *p);
+        else
+            dst[n++] = (char)*p;
+    }
+    if (cap) dst[n < cap ? n : cap - 1] = '\0';
+    return n;
+}
+
+static void record(const clnn_context *cctx, const char *raw, bool keep_newlines)
+{
+    const char *msg = tls_error;
+    char *tmp = malloc(CLNN_TLS_ERROR_SIZE); /* raw may be tls_error itself */
+    if (tmp) {
+        clnn_escape_controls(tmp, CLNN_TLS_ERROR_SIZE, raw, keep_newlines);
+        memcpy(tls_error, tmp, strlen(tmp) + 1);
+        free(tmp);
+    } else if (raw != tls_error) {
+        snprintf(tls_error, sizeof tls_error, "%s", raw);
+    }
     if (cctx) {
         /* The context's message is guarded by its lock; the cast is the one place where a
          * const context is written, and only its error slot. */
@@ -60,14 +84,14 @@ static clnn_status vfail(const clnn_context *ctx, clnn_status status, const char
         char *big = malloc(cap);
         if (big) {
             vsnprintf(big, cap, fmt, ap2);
-            record(ctx, big);
+            record(ctx, big, status == CLNN_STATUS_BUILD_FAILED);
             free(big);
             va_end(ap2);
             return status;
         }
     }
     va_end(ap2);
-    record(ctx, stackbuf);
+    record(ctx, stackbuf, status == CLNN_STATUS_BUILD_FAILED);
     return status;
 }
 

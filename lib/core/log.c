@@ -61,11 +61,12 @@ void clnn_log(clnn_log_level level, const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
     if ((int)level > threshold) return;
 
-    char buf[2048];
+    char raw[2048], buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    clnn_escape_controls(buf, sizeof buf, raw, false);
     if (fn)
         fn(level, buf, user);
     else

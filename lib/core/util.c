@@ -111,7 +111,8 @@ int clnn_read_file(const char *path, size_t max_bytes, char **data, size_t *len)
 {
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking, so a FIFO (or a device) is refused below instead of waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return errno;
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -153,7 +154,24 @@ int clnn_read_file(const char *path, size_t max_bytes, char **data, size_t *len)
     return 0;
 }
 
-int clnn_write_file_atomic(const char *path, const void *data, size_t len)
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* A temporary file in the folder of `path`, renamed onto it: a reader sees the old or the new
+ * contents, never a part. */
+static int replace_file(const char *path, const void *data, size_t len, mode_t mode)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
@@ -165,26 +183,43 @@ int clnn_write_file_atomic(const char *path, const void *data, size_t len)
         free(tmp);
         return e;
     }
-    const char *p = data;
-    size_t left = len;
-    int rc = 0;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            rc = errno;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
+    int rc = write_all(fd, data, len);
     if (close(fd) != 0 && rc == 0) rc = errno;
     if (rc == 0) {
-        fchmodat(AT_FDCWD, tmp, 0644, 0);
+        fchmodat(AT_FDCWD, tmp, mode, 0);
         if (rename(tmp, path) != 0) rc = errno;
     }
     if (rc != 0) unlink(tmp);
     free(tmp);
+    return rc;
+}
+
+int clnn_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno != ENOENT) return errno;
+        return replace_file(path, data, len, 0644); /* a new name */
+    }
+    if (S_ISREG(st.st_mode)) return replace_file(path, data, len, st.st_mode & 07777);
+    if (S_ISDIR(st.st_mode)) return EISDIR;
+    if (S_ISLNK(st.st_mode)) {
+        /* The link stays: a regular file it points to is replaced where it is; anything
+         * else it points to (a device, a FIFO, nothing yet) is written through the link. */
+        char *target = realpath(path, NULL);
+        if (target && stat(target, &st) == 0 && S_ISREG(st.st_mode)) {
+            int rc = replace_file(target, data, len, st.st_mode & 07777);
+            free(target);
+            return rc;
+        }
+        free(target);
+        if (target && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return EISDIR;
+    }
+    /* A device, FIFO or socket (or a link to one): written through, never replaced. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) return errno;
+    int rc = write_all(fd, data, len);
+    if (close(fd) != 0 && rc == 0) rc = errno;
     return rc;
 }
 

@@ -26,18 +26,24 @@ static bool is_default_domain(const char *d)
 
 static clnn_status model_opset(const Onnx__ModelProto *m, int *opset)
 {
-    int64_t v = -1;
+    int64_t v = INT64_MIN;
+    bool found = false;
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = m->opset_import[i];
         /* Nodes bind to the highest version imported for their domain. */
-        if (is_default_domain(o->domain) && o->has_version && o->version > v) v = o->version;
+        if (!is_default_domain(o->domain)) continue;
+        found = true;
+        if (o->has_version && o->version > v) v = o->version;
     }
-    if (v < 0 && m->n_opset_import > 0)
+    if (found && v == INT64_MIN)
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
+                         "the model imports the default ONNX domain without a version");
+    if (!found && m->n_opset_import > 0)
         return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
                          "the model imports only operator sets of other domains (e.g. '%.100s'); "
                          "clnn runs the default ONNX domain",
                          onnx_str(m->opset_import[0]->domain));
-    if (v < 0)
+    if (!found)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
                          "the model imports no opset of the default ONNX domain");
     if (v < ONNX_OPSET_MIN || v > ONNX_OPSET_MAX)

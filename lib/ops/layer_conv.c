@@ -263,7 +263,8 @@ static clnn_status conv_prepare(clnn_context *ctx, clnn_device *dev, const clnn_
                                 const gnode *n, void **state)
 {
     clnn_conv_params p;
-    clnn_node_conv_params(g, n, &p);
+    clnn_status pst = clnn_node_conv_params(g, n, &p);
+    if (pst != CLNN_STATUS_OK) return pst;
     const gtensor *w = clnn_node_input(g, n, 1), *b = clnn_node_input(g, n, 2);
     clnn_conv *conv = NULL;
     clnn_status st = clnn_conv_create(ctx, dev->index, &p, CLNN_CONV_ALGO_AUTO, w->data,
@@ -285,8 +286,8 @@ static clnn_status conv_reference(const clnn_graph *g, const gnode *n, const flo
                                   const float *residual, float *out)
 {
     clnn_conv_params p;
-    clnn_node_conv_params(g, n, &p);
-    return clnn_conv_reference(&p, in[0], in[1], in[2], residual, out);
+    clnn_status st = clnn_node_conv_params(g, n, &p);
+    return st == CLNN_STATUS_OK ? clnn_conv_reference(&p, in[0], in[1], in[2], residual, out) : st;
 }
 
 static void conv_destroy(void *state) { clnn_conv_destroy(state); }
@@ -308,7 +309,8 @@ static clnn_status pool_prepare(clnn_context *ctx, clnn_device *dev, const clnn_
                                 const gnode *n, void **state)
 {
     clnn_pool_params p;
-    clnn_node_pool_params(g, n, &p);
+    clnn_status pst = clnn_node_pool_params(g, n, &p);
+    if (pst != CLNN_STATUS_OK) return pst;
     clnn_pool *pool = NULL;
     clnn_status st = clnn_pool_create(ctx, dev->index, &p, &pool);
     if (st != CLNN_STATUS_OK)
@@ -330,8 +332,8 @@ static clnn_status pool_reference(const clnn_graph *g, const gnode *n, const flo
 {
     (void)residual;
     clnn_pool_params p;
-    clnn_node_pool_params(g, n, &p);
-    return clnn_pool_reference(&p, in[0], out);
+    clnn_status st = clnn_node_pool_params(g, n, &p);
+    return st == CLNN_STATUS_OK ? clnn_pool_reference(&p, in[0], out) : st;
 }
 
 static void pool_destroy(void *state) { clnn_pool_destroy(state); }

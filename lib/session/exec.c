@@ -40,6 +40,25 @@ static int device_of_root(const exec_instance *x, int r)
 
 /* ---- preparation ----------------------------------------------------------------------- */
 
+/* Every tensor a layer reads or writes on device d must fit one buffer of it: checked before
+ * any kernel is built, as OUT_OF_DEVICE_MEMORY (the layer then tries another device). */
+static clnn_status tensors_fit(const exec_instance *x, const gnode *n, int d)
+{
+    const clnn_device *dev = &x->ctx->devices[d];
+    for (int k = 0; k < n->ninputs + n->noutputs; k++) {
+        int t = k < n->ninputs ? n->inputs[k] : n->outputs[k - n->ninputs];
+        if (t < 0) continue;
+        const size_t bytes = clnn_tensor_bytes(&x->g->tensors[t]);
+        if (bytes > dev->info.max_alloc_bytes)
+            return clnn_fail(x->ctx, CLNN_STATUS_OUT_OF_DEVICE_MEMORY,
+                             "tensor '%s' of layer '%s' needs %.2f GiB; device '%s' allocates at "
+                             "most %.2f GiB in one buffer (a smaller batch or input helps)",
+                             x->g->tensors[t].name, n->name, bytes / 1073741824.0,
+                             dev->info.name, dev->info.max_alloc_bytes / 1073741824.0);
+    }
+    return CLNN_STATUS_OK;
+}
+
 static clnn_status prepare_layer(exec_instance *x, exec_layer *L, const bool *allowed)
 {
     const gnode *n = &x->g->nodes[L->node];
@@ -51,7 +70,9 @@ static clnn_status prepare_layer(exec_instance *x, exec_layer *L, const bool *al
         int d = k == 0 ? L->device : (int)k - 1;
         if (k > 0 && d == L->device) continue;
         if (allowed && !allowed[d]) continue;
-        st = L->impl->prepare(x->ctx, &x->ctx->devices[d], x->g, n, &L->state);
+        st = tensors_fit(x, n, d);
+        if (st == CLNN_STATUS_OK)
+            st = L->impl->prepare(x->ctx, &x->ctx->devices[d], x->g, n, &L->state);
         if (st == CLNN_STATUS_OK) {
             if (d != L->device)
                 clnn_warn("layer '%s' (%s) could not be prepared on device %d '%s' (%s); it runs "

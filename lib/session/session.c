@@ -33,6 +33,7 @@ struct clnn_session {
     int *offset;         /* per instance: first image of its share (batch split) */
     char **in_names, **out_names;
     int *in_tensor, *out_tensor; /* tensor indices (the same in every instance) */
+    bool *in_set;                /* per input: given since the session was created */
     int nin, nout;
     int64_t (*in_dims)[CLNN_MAX_DIMS], (*out_dims)[CLNN_MAX_DIMS]; /* whole-batch shapes */
     char schedule[1024];
@@ -95,9 +96,9 @@ static clnn_status build_problem(clnn_context *ctx, const clnn_compiled *cg, boo
     p->norder = cg->norder;
     clnn_status st = CLNN_STATUS_OK;
     p->calib = calloc((size_t)p->ndev, sizeof *p->calib);
-    p->node = malloc((size_t)p->norder * sizeof *p->node);
-    p->cost = malloc((size_t)p->norder * p->ndev * sizeof *p->cost);
-    p->launch = malloc((size_t)p->norder * p->ndev * sizeof *p->launch);
+    p->node = malloc((size_t)(p->norder + 1) * sizeof *p->node);
+    p->cost = malloc((size_t)(p->norder + 1) * p->ndev * sizeof *p->cost);
+    p->launch = malloc((size_t)(p->norder + 1) * p->ndev * sizeof *p->launch);
     int cap = 4 * p->norder + 4;
     p->ef = malloc((size_t)cap * sizeof *p->ef);
     p->et = malloc((size_t)cap * sizeof *p->et);
@@ -121,7 +122,7 @@ static clnn_status build_problem(clnn_context *ctx, const clnn_compiled *cg, boo
     if (!any)
         return clnn_fail(ctx, CLNN_STATUS_NO_DEVICE, "no device of the context could be calibrated "
                          "to run this graph: %s", clnn_last_error());
-    int *index = malloc((size_t)p->g->nnodes * sizeof *index);
+    int *index = malloc((size_t)(p->g->nnodes ? p->g->nnodes : 1) * sizeof *index);
     if (!index) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
     for (int oi = 0; oi < p->norder; oi++) {
         const gnode *n = &p->g->nodes[p->order[oi]];
@@ -158,10 +159,14 @@ static sched_problem as_sched(const problem *p)
 }
 
 /* Images per device for a batch split: greedily to the device whose share would finish
- * first; returns the predicted time of the slowest share. */
+ * first; returns the predicted time of the slowest share, or -1 out of memory. */
 static double split_batch(const problem *p, int batch, int *share)
 {
     double *scale = calloc((size_t)p->ndev, sizeof *scale), *fixed = calloc((size_t)p->ndev, sizeof *fixed);
+    if (!scale || !fixed) {
+        free(scale), free(fixed);
+        return -1;
+    }
     for (int d = 0; d < p->ndev; d++) {
         share[d] = 0;
         bool ok = true;
@@ -194,12 +199,13 @@ static double split_batch(const problem *p, int batch, int *share)
 
 /* Pipeline: consecutive executed nodes in stages on distinct devices; the period of a stream
  * is the slowest stage, its inputs' transfers included. Tries every split of two or three
- * stages over every ordering of devices. */
+ * stages over every ordering of devices. -1 out of memory. */
 static double pipeline_plan(const problem *p, int *stage_dev_of_node)
 {
     double best = 1e30;
     int nd = p->ndev, n = p->n;
     int *cut = malloc((size_t)(n + 1) * sizeof *cut);
+    if (!cut) return -1;
     for (int a = 0; a < nd; a++)
         for (int b = 0; b < nd; b++) {
             if (b == a) continue;
@@ -298,7 +304,7 @@ static clnn_status decide(clnn_context *ctx, const clnn_compiled *cg,
         return st;
     }
     sched_problem sp = as_sched(&p);
-    c->node_device = malloc((size_t)p.g->nnodes * sizeof *c->node_device);
+    c->node_device = malloc((size_t)(p.g->nnodes ? p.g->nnodes : 1) * sizeof *c->node_device);
     c->share = calloc((size_t)nd, sizeof *c->share);
     int *heft_dev = malloc((size_t)(p.n ? p.n : 1) * sizeof *heft_dev);
     int *heft_order = malloc((size_t)(p.n ? p.n : 1) * sizeof *heft_order);
@@ -364,8 +370,13 @@ static clnn_status decide(clnn_context *ctx, const clnn_compiled *cg,
         }
     } else if (c->mode == CLNN_SCHEDULE_THROUGHPUT && !pinned && batch > 1) {
         double split = split_batch(&p, batch, c->share);
-        int *pipe = malloc((size_t)p.g->nnodes * sizeof *pipe);
-        double period = pipe ? pipeline_plan(&p, pipe) : 1e30;
+        int *pipe = malloc((size_t)(p.g->nnodes ? p.g->nnodes : 1) * sizeof *pipe);
+        double period = pipe ? pipeline_plan(&p, pipe) : -1;
+        if (split < 0 || period < 0) {
+            free(pipe), free(heft_dev), free(heft_order);
+            free_problem(&p);
+            return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "scheduler");
+        }
         bool force_split = !strcmp(force, "split"), force_pipe = !strcmp(force, "pipeline");
         if (force_split) { /* the test hook splits evenly, so every device takes part */
             int ok = 0;
@@ -422,9 +433,10 @@ static clnn_status record_names(clnn_session *s, const clnn_graph *given, const 
     s->in_tensor = malloc(((size_t)s->nin + 1) * sizeof *s->in_tensor);
     s->out_tensor = malloc(((size_t)s->nout + 1) * sizeof *s->out_tensor);
     s->in_dims = calloc((size_t)s->nin + 1, sizeof *s->in_dims);
+    s->in_set = calloc((size_t)s->nin + 1, sizeof *s->in_set);
     s->out_dims = calloc((size_t)s->nout + 1, sizeof *s->out_dims);
     if (!s->in_names || !s->out_names || !s->in_tensor || !s->out_tensor || !s->in_dims ||
-        !s->out_dims)
+        !s->out_dims || !s->in_set)
         return clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "session");
     for (int i = 0; i < s->nin; i++) {
         if (!(s->in_names[i] = strdup(given->tensors[given->inputs[i]].name)))
@@ -581,7 +593,11 @@ clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
     while (st == CLNN_STATUS_OK) {
         choice c;
         st = decide(ctx, s->cg, &o, allowed, pin, pinned, &c);
-        if (st != CLNN_STATUS_OK) break;
+        if (st != CLNN_STATUS_OK) {
+            free(c.node_device);
+            free(c.share);
+            break;
+        }
         s->mode = c.mode;
         snprintf(s->schedule, sizeof s->schedule, "%s", c.text);
         int oom = -1;
@@ -618,7 +634,7 @@ void clnn_session_destroy(clnn_session *s)
     for (int i = 0; i < s->nin && s->in_names; i++) free(s->in_names[i]);
     for (int i = 0; i < s->nout && s->out_names; i++) free(s->out_names[i]);
     free(s->in_names), free(s->out_names), free(s->in_tensor), free(s->out_tensor);
-    free(s->in_dims), free(s->out_dims);
+    free(s->in_dims), free(s->out_dims), free(s->in_set);
     free(s);
 }
 
@@ -696,15 +712,36 @@ clnn_status clnn_session_set_input(clnn_session *s, const char *name, const floa
                          name ? name : "");
     size_t want = full_count(s, s->in_tensor[i]);
     if (count != want) {
-        const int64_t *d;
-        size_t nd;
+        const int64_t *d = s->in_dims[i];
+        size_t nd = (size_t)io_tensor(s, s->in_tensor[i])->ndim;
         char b[128];
-        io_shape(s, s->in_names[i], true, &d, &nd);
         return clnn_fail(s->ctx, CLNN_STATUS_SHAPE_MISMATCH,
                          "input '%s' takes %zu floats (shape %s) but %zu were given", s->in_names[i],
                          want, clnn_shape_str(d, (int)nd, b, sizeof b), count);
     }
-    return write_input(s, i, data, s->pipeline ? 0 : -1, true);
+    clnn_status st = write_input(s, i, data, s->pipeline ? 0 : -1, true);
+    if (st == CLNN_STATUS_OK) s->in_set[i] = true;
+    return st;
+}
+
+/* Every input but `except` must have been given (OpenCL leaves an unwritten buffer
+ * undefined): the message names each one missing. */
+static clnn_status check_inputs_set(clnn_session *s, int except)
+{
+    char names[512] = "";
+    size_t len = 0;
+    int missing = 0;
+    for (int i = 0; i < s->nin; i++) {
+        if (s->in_set[i] || i == except) continue;
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s'%.100s'",
+                                    missing ? ", " : "", s->in_names[i]);
+        missing++;
+    }
+    if (!missing) return CLNN_STATUS_OK;
+    return clnn_fail(s->ctx, CLNN_STATUS_INVALID_ARGUMENT,
+                     "%d input%s not set: %s (clnn_session_set_input before running)", missing,
+                     missing > 1 ? "s are" : " is", names);
 }
 
 static clnn_status run_instances(clnn_session *s, int only)
@@ -724,7 +761,9 @@ static clnn_status run_instances(clnn_session *s, int only)
 clnn_status clnn_session_run(clnn_session *s)
 {
     if (!s) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "clnn_session_run: NULL");
-    clnn_status st = run_instances(s, s->pipeline ? 0 : -1);
+    clnn_status st = check_inputs_set(s, -1);
+    if (st != CLNN_STATUS_OK) return st;
+    st = run_instances(s, s->pipeline ? 0 : -1);
     if (st != CLNN_STATUS_OK) return clnn_fail(s->ctx, st, "%s", clnn_last_error());
     return CLNN_STATUS_OK;
 }
@@ -768,7 +807,9 @@ clnn_status clnn_session_run_stream(clnn_session *s, size_t nbatches, const floa
         return clnn_fail(s ? s->ctx : NULL, CLNN_STATUS_INVALID_ARGUMENT,
                          "clnn_session_run_stream: NULL argument");
     size_t in_n = full_count(s, s->in_tensor[0]), out_n = full_count(s, s->out_tensor[0]);
-    clnn_status st = CLNN_STATUS_OK;
+    /* The stream feeds the first input; the others keep what was set. */
+    clnn_status st = check_inputs_set(s, 0);
+    if (st != CLNN_STATUS_OK) return st;
     if (!s->pipeline) {
         for (size_t b = 0; b < nbatches && st == CLNN_STATUS_OK; b++) {
             st = write_input(s, 0, inputs + b * in_n, -1, true);
