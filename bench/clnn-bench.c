@@ -20,6 +20,7 @@ static const subcommand commands[] = {
      "time context creation + building every embedded kernel, cold vs warm disk cache"},
     {"conv", bench_conv,
      "time convolution algorithms and pooling per layer beside CLBlast's ConvGemm"},
+    {"chain", bench_chain, "session creation time of a chain of N nodes"},
     {"tune", bench_tune,
      "search algorithms, knobs and CLBlast parameters per layer; write the tuning database"},
     {"startup-child", bench_startup_child, NULL}, /* internal: one measured start */

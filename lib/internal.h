@@ -173,6 +173,7 @@ struct clnn_context {
     char *error;
     clnn_fc_choice fc_choices[64];
     int nfc_choices;
+    bool clblast_user;  /* its FC layers ran CLBlast (lib/tune/clblast.c counts such contexts) */
     uint64_t gain_mask; /* clnn_parallel_gain: the devices measured together, and the gain */
     double gain;
 };

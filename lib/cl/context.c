@@ -3,6 +3,7 @@
  * device (devices may come from different platforms), and the program caches' settings.
  */
 #include "../internal.h"
+#include "../tune/clblast.h"
 #include "../tune/db.h"
 
 #include <errno.h>
@@ -186,13 +187,13 @@ fail:
 void clnn_context_destroy(clnn_context *ctx)
 {
     if (!ctx) return;
+    for (size_t i = 0; i < ctx->ndevices; i++)
+        if (ctx->devices[i].queue) clFinish(ctx->devices[i].queue);
+    clnn_clblast_context_done(ctx);
     clnn_program_cache_clear(ctx);
     for (size_t i = 0; i < ctx->ndevices; i++) {
         clnn_device *dev = &ctx->devices[i];
-        if (dev->queue) {
-            clFinish(dev->queue);
-            clReleaseCommandQueue(dev->queue);
-        }
+        if (dev->queue) clReleaseCommandQueue(dev->queue);
         if (dev->cl_ctx) clReleaseContext(dev->cl_ctx);
         if (dev->id) pthread_mutex_destroy(&dev->queue_lock);
         clnn_tune_db_free(dev->tune_db);

@@ -16,6 +16,20 @@ typedef struct plan_tensor {
     int64_t img_stride; /* ...with this many floats between images */
 } plan_tensor;
 
+/* One storage to place in an arena: alive from position `first` to `last` (inclusive, in
+ * execution order), `bytes` long; `offset` is the result. */
+typedef struct clnn_plan_interval {
+    int tensor; /* the caller's: which tensor it stores */
+    size_t bytes, offset;
+    int first, last;
+} clnn_plan_interval;
+
+/* Offsets for every interval, multiples of align, such that intervals alive at the same
+ * time never overlap; *arena_bytes receives the peak. Greedy by size (largest first, each
+ * at the lowest offset free for its whole lifetime), with the placed intervals indexed by
+ * time so that a long chain plans in about linear time. OUT_OF_HOST_MEMORY on failure. */
+clnn_status clnn_plan_offsets(clnn_plan_interval *iv, int n, size_t align, size_t *arena_bytes);
+
 /* Bytes of a float tensor (at least 4). */
 size_t clnn_tensor_bytes(const gtensor *t);
 

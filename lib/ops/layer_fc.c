@@ -7,6 +7,7 @@
  */
 #include "layer.h"
 
+#include "../tune/clblast.h"
 #include "../tune/db.h"
 
 #include <clblast_c.h>
@@ -178,6 +179,7 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     f->epilogue = f->has_c || n->fused.act != CLNN_ACTIVATION_NONE;
     *state = f;
     /* CLBlast has no parameters for most devices: give it the tuned ones (once per device). */
+    clnn_clblast_context_uses(ctx);
     clnn_tune_apply_clblast(ctx, dev);
     clnn_status st = CLNN_STATUS_OK;
     if (f->has_c) {

@@ -243,12 +243,7 @@ static clnn_status plan_copies(exec_instance *x)
 
 /* ---- memory plan per device ------------------------------------------------------------ */
 
-typedef struct interval {
-    int tensor;   /* root */
-    size_t bytes, offset;
-    int first, last;
-    bool placed;
-} interval;
+typedef clnn_plan_interval interval;
 
 /* Command positions: each layer i has position 3i+1, writes before it 3i, reads after 3i+2. */
 static clnn_status plan_device(exec_instance *x, int d, size_t align)
@@ -269,14 +264,14 @@ static clnn_status plan_device(exec_instance *x, int d, size_t align)
         const exec_layer *L = &x->layers[i];
         int t = g->nodes[L->node].outputs[0];
         if (L->device != d || x->pt[t].in_concat >= 0) continue;
-        iv[n] = (interval){t, clnn_tensor_bytes(&g->tensors[t]), 0, 3 * i + 1, 3 * i + 1, false};
+        iv[n] = (interval){t, clnn_tensor_bytes(&g->tensors[t]), 0, 3 * i + 1, 3 * i + 1};
         D->naive_bytes += iv[n].bytes;
         slot[t] = n++;
     }
     for (int c = 0; c < x->ncopies; c++) {
         const exec_copy *cp = &x->copies[c];
         if (cp->dst != d) continue;
-        iv[n] = (interval){cp->tensor, cp->bytes, 0, 3 * cp->before, 3 * cp->before, false};
+        iv[n] = (interval){cp->tensor, cp->bytes, 0, 3 * cp->before, 3 * cp->before};
         D->naive_bytes += cp->bytes;
         slot[cp->tensor] = n++;
     }
@@ -310,26 +305,9 @@ static clnn_status plan_device(exec_instance *x, int d, size_t align)
             int s = slot[root_of(x, t)];
             if (s >= 0) iv[s].last = end;
         }
-    /* Greedy placement, largest first, at the lowest offset free for the whole lifetime. */
-    for (int done = 0; done < n; done++) {
-        int best = -1;
-        for (int s = 0; s < n; s++)
-            if (!iv[s].placed && (best < 0 || iv[s].bytes > iv[best].bytes)) best = s;
-        size_t off = 0;
-        for (bool moved = true; moved;) {
-            moved = false;
-            for (int s = 0; s < n; s++) {
-                if (!iv[s].placed || iv[s].last < iv[best].first || iv[s].first > iv[best].last)
-                    continue;
-                if (off < iv[s].offset + iv[s].bytes && iv[s].offset < off + iv[best].bytes) {
-                    off = clnn_align_up(iv[s].offset + iv[s].bytes, align);
-                    moved = true;
-                }
-            }
-        }
-        iv[best].offset = off;
-        iv[best].placed = true;
-        if (off + iv[best].bytes > D->arena_bytes) D->arena_bytes = off + iv[best].bytes;
+    if (clnn_plan_offsets(iv, n, align, &D->arena_bytes) != CLNN_STATUS_OK) {
+        free(iv), free(slot);
+        return clnn_fail(x->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "memory plan");
     }
     clnn_status st = CLNN_STATUS_OK;
     clnn_device *dev = &x->ctx->devices[d];

@@ -136,3 +136,26 @@ int clnn_clblast_override(cl_device_id device, const clnn_tune_clblast *e)
     return (int)CLBlastOverrideParameters(device, e->kernel, CLBlastPrecisionSingle,
                                           (size_t)e->nparams, names, e->values);
 }
+
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static int users; /* live contexts that ran CLBlast */
+
+void clnn_clblast_context_uses(clnn_context *ctx)
+{
+    pthread_mutex_lock(&users_lock);
+    if (!ctx->clblast_user) {
+        ctx->clblast_user = true;
+        users++;
+    }
+    pthread_mutex_unlock(&users_lock);
+}
+
+void clnn_clblast_context_done(clnn_context *ctx)
+{
+    pthread_mutex_lock(&users_lock);
+    if (ctx->clblast_user) {
+        ctx->clblast_user = false;
+        if (--users == 0) CLBlastClearCache();
+    }
+    pthread_mutex_unlock(&users_lock);
+}

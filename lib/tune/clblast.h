@@ -34,6 +34,15 @@ const clnn_clblast_kernel *clnn_clblast_kernel_find(const char *name);
  * names, each value in its list, and the kernel's constraints. NULL, or why not. */
 const char *clnn_clblast_entry_check(const clnn_tune_clblast *e, const clnn_device_info *dev);
 
+/* CLBlast keeps what it compiles for a cl_context in a process-wide cache that outlives the
+ * context (and frees it from a static destructor at exit, after the driver may be gone). A
+ * context whose FC layers run on CLBlast is counted (clnn_clblast_context_uses, from the FC
+ * layer); when the last counted context is destroyed (clnn_clblast_context_done) the cache is
+ * cleared, so creating and destroying contexts does not grow the process. While several
+ * contexts live, the cache keeps what each compiled until the last one goes. */
+void clnn_clblast_context_uses(clnn_context *ctx);
+void clnn_clblast_context_done(clnn_context *ctx);
+
 /* Applies a parameter set with CLBlastOverrideParameters; returns CLBlast's status (0 is
  * success). Records no error: callers say what failed. */
 int clnn_clblast_override(cl_device_id device, const clnn_tune_clblast *e);

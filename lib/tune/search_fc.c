@@ -336,6 +336,7 @@ clnn_status clnn_tune_clblast_layers(clnn_context *ctx, size_t device,
     if (!opt || !db || nshapes < 1 || nshapes > 64)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "tuner: FC tuning needs options, a database and 1 to 64 shapes");
+    clnn_clblast_context_uses(ctx);
     fc_ctx F;
     memset(&F, 0, sizeof F);
     F.ctx = ctx, F.dev = dev, F.opt = opt;
