@@ -14,6 +14,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
 #define CLNN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define CLNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -67,12 +70,15 @@ void clnn_env_read(clnn_env *env);
 typedef struct clnn_hash128 {
     uint64_t lo, hi;
 } clnn_hash128;
-/* Streaming 128-bit hash (XXH3) over several pieces. */
-typedef struct clnn_hasher clnn_hasher;
-clnn_hasher *clnn_hasher_new(void);
+/* Streaming 128-bit hash (XXH3) over several pieces; the state lives in the caller (no
+ * allocation, so a key can never silently degrade to a constant). */
+typedef struct clnn_hasher {
+    XXH3_state_t state;
+} clnn_hasher;
+void clnn_hasher_init(clnn_hasher *h);
 void clnn_hasher_add(clnn_hasher *h, const void *data, size_t len);
 void clnn_hasher_add_str(clnn_hasher *h, const char *s); /* adds the length too */
-clnn_hash128 clnn_hasher_finish(clnn_hasher *h);         /* frees h */
+clnn_hash128 clnn_hasher_finish(clnn_hasher *h);
 /* Adds what identifies a device's compiler and hardware to a hash: name, vendor, driver and
  * device version, platform name and version (clnn_device_info). */
 void clnn_hasher_add_device(clnn_hasher *h, const clnn_device_info *info);

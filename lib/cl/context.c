@@ -121,7 +121,7 @@ clnn_status clnn_context_create_ex(const clnn_context_options *options, clnn_con
     }
     pthread_mutex_init(&ctx->lock, NULL);
     ctx->devices = calloc(npicked, sizeof *ctx->devices);
-    ctx->ndevices = npicked;
+    ctx->ndevices = ctx->devices ? npicked : 0;
     if (!ctx->devices) {
         st = clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "clnn_context_create");
         goto fail;

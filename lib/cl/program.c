@@ -125,16 +125,15 @@ clnn_status clnn_kernel_source(const clnn_context *ctx, const char *name, char *
 static clnn_hash128 program_key(const clnn_device *dev, const char *source, size_t len,
                                 const char *options)
 {
-    clnn_hasher *h = clnn_hasher_new();
+    clnn_hasher hs, *h = &hs;
+    clnn_hasher_init(h);
     uint32_t version = CLNN_CACHE_FORMAT_VERSION;
     clnn_hasher_add(h, &version, sizeof version);
     clnn_hasher_add(h, &len, sizeof len);
     clnn_hasher_add(h, source, len);
     clnn_hasher_add_str(h, options);
     clnn_hasher_add_device(h, &dev->info);
-    clnn_hash128 k = clnn_hasher_finish(h);
-    if (k.lo == 0 && k.hi == 0) k.lo = 1; /* hasher allocation failed: still a valid key */
-    return k;
+    return clnn_hasher_finish(h);
 }
 
 static char *entry_path(const clnn_context *ctx, clnn_hash128 key)

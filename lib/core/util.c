@@ -12,29 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define XXH_STATIC_LINKING_ONLY
-#include <xxhash.h>
-
-struct clnn_hasher {
-    XXH3_state_t *state;
-};
-
-clnn_hasher *clnn_hasher_new(void)
-{
-    clnn_hasher *h = malloc(sizeof *h);
-    if (!h) return NULL;
-    h->state = XXH3_createState();
-    if (!h->state || XXH3_128bits_reset(h->state) != XXH_OK) {
-        XXH3_freeState(h->state);
-        free(h);
-        return NULL;
-    }
-    return h;
-}
+void clnn_hasher_init(clnn_hasher *h) { XXH3_128bits_reset(&h->state); }
 
 void clnn_hasher_add(clnn_hasher *h, const void *data, size_t len)
 {
-    if (h && len) XXH3_128bits_update(h->state, data, len);
+    if (len) XXH3_128bits_update(&h->state, data, len);
 }
 
 void clnn_hasher_add_str(clnn_hasher *h, const char *s)
@@ -57,10 +39,7 @@ void clnn_hasher_add_device(clnn_hasher *h, const clnn_device_info *info)
 clnn_hash128 clnn_hasher_finish(clnn_hasher *h)
 {
     clnn_hash128 r = {0, 0};
-    if (!h) return r;
-    XXH128_hash_t x = XXH3_128bits_digest(h->state);
-    XXH3_freeState(h->state);
-    free(h);
+    XXH128_hash_t x = XXH3_128bits_digest(&h->state);
     r.lo = x.low64;
     r.hi = x.high64;
     return r;

@@ -141,7 +141,8 @@ static clnn_status measure(clnn_context *ctx, clnn_device *dev, clnn_calib *c)
 static char *calib_path(const clnn_context *ctx, const clnn_device *dev)
 {
     if (!ctx->cache_dir) return NULL;
-    clnn_hasher *h = clnn_hasher_new();
+    clnn_hasher hs, *h = &hs;
+    clnn_hasher_init(h);
     int version = CALIB_FORMAT;
     clnn_hasher_add(h, &version, sizeof version);
     clnn_hasher_add_device(h, &dev->info);

@@ -215,8 +215,8 @@ bool clnn_tune_db_same_device(const clnn_tune_db *db, const clnn_device_info *de
 char *clnn_tune_db_path(const char *cache_dir, const clnn_device_info *dev)
 {
     if (!cache_dir) return NULL;
-    clnn_hasher *h = clnn_hasher_new();
-    if (!h) return NULL;
+    clnn_hasher hs, *h = &hs;
+    clnn_hasher_init(h);
     clnn_hasher_add_str(h, dev->vendor);
     clnn_hasher_add_str(h, dev->name);
     clnn_hasher_add_str(h, dev->driver_version);
