@@ -420,6 +420,10 @@ typedef struct clnn_attr {
 CLNN_API clnn_status clnn_graph_create(clnn_graph **graph);
 CLNN_API void clnn_graph_destroy(clnn_graph *graph);
 
+/* The ONNX opset whose operator versions a hand-built graph's nodes follow (1 to 20; the
+ * default is 17). Set it before adding nodes: INVALID_ARGUMENT afterwards or out of range. */
+CLNN_API clnn_status clnn_graph_set_opset(clnn_graph *graph, int opset);
+
 /* Declares a float32 graph input. dims[0] is the batch dimension: a value <= 0 means "any"
  * (the session's batch); other dimensions must be positive. `name` and `dims` are copied. */
 CLNN_API clnn_status clnn_graph_add_input(clnn_graph *graph, const char *name,

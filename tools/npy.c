@@ -155,22 +155,14 @@ static int parse_header(const char *hdr, size_t len, npy_array *a, const char *p
 
 /* ---- files ----------------------------------------------------------------------------------- */
 
-int npy_read(const char *path, npy_array *a, char *err, size_t n)
+int npy_parse(const void *data, size_t size, const char *path, npy_array *a, char *err,
+              size_t n)
 {
     memset(a, 0, sizeof *a);
-    char *file = NULL;
-    size_t size = 0;
-    int e = clnn_read_file(path, NPY_MAX_FILE, &file, &size);
-    if (e == EISDIR)
-        return fail(err, n, "cannot read '%s': not a regular file", path);
-    if (e) return fail(err, n, "cannot read '%s': %s", path, strerror(e));
-    const unsigned char *b = (const unsigned char *)file;
-    int rc = -1;
+    const unsigned char *b = data;
     size_t hlen = 0, start = 0;
-    if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0) {
-        fail(err, n, "'%s' is not a NumPy .npy file (bad magic)", path);
-        goto out;
-    }
+    if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
+        return fail(err, n, "'%s' is not a NumPy .npy file (bad magic)", path);
     if (b[6] == 1) {
         hlen = b[8] | (size_t)b[9] << 8;
         start = 10;
@@ -178,30 +170,32 @@ int npy_read(const char *path, npy_array *a, char *err, size_t n)
         hlen = b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
         start = 12;
     } else {
-        fail(err, n, "'%s': .npy format version %d.%d is not supported", path, b[6], b[7]);
-        goto out;
+        return fail(err, n, "'%s': .npy format version %d.%d is not supported", path, b[6], b[7]);
     }
-    if (hlen > (1u << 20) || start + hlen > size) {
-        fail(err, n, "'%s': truncated or oversized .npy header", path);
-        goto out;
-    }
-    if (parse_header(file + start, hlen, a, path, err, n) != 0) goto out;
+    if (hlen > (1u << 20) || start + hlen > size)
+        return fail(err, n, "'%s': truncated or oversized .npy header", path);
+    if (parse_header((const char *)b + start, hlen, a, path, err, n) != 0) return -1;
     const size_t body = size - start - hlen;
-    if (body != a->count * sizeof(float)) {
-        fail(err, n, "'%s': the file holds %s values than its shape says (%zu bytes for %zu)", path, body < a->count * sizeof(float) ? "fewer" : "more", body,
-             a->count * sizeof(float));
-        goto out;
-    }
+    if (body != a->count * sizeof(float))
+        return fail(err, n, "'%s': the file holds %s values than its shape says (%zu bytes for "
+                    "%zu)", path, body < a->count * sizeof(float) ? "fewer" : "more", body,
+                    a->count * sizeof(float));
     a->data = malloc((a->count ? a->count : 1) * sizeof(float));
-    if (!a->data) {
-        fail(err, n, "'%s': out of memory for %zu floats", path, a->count);
-        goto out;
-    }
-    if (a->count) memcpy(a->data, file + start + hlen, a->count * sizeof(float));
-    rc = 0;
-out:
+    if (!a->data) return fail(err, n, "'%s': out of memory for %zu floats", path, a->count);
+    if (a->count) memcpy(a->data, b + start + hlen, a->count * sizeof(float));
+    return 0;
+}
+
+int npy_read(const char *path, npy_array *a, char *err, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    char *file = NULL;
+    size_t size = 0;
+    int e = clnn_read_file(path, NPY_MAX_FILE, &file, &size);
+    if (e == EISDIR) return fail(err, n, "cannot read '%s': not a regular file", path);
+    if (e) return fail(err, n, "cannot read '%s': %s", path, strerror(e));
+    int rc = npy_parse(file, size, path, a, err, n);
     free(file);
-    if (rc) npy_free(a);
     return rc;
 }
 

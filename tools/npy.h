@@ -17,7 +17,11 @@ typedef struct npy_array {
     float *data; /* malloc'ed */
 } npy_array;
 
-/* Reads path into *a. Returns 0, or -1 with a message in err. */
+/* Parses the bytes of a .npy file (`path` names it in messages) into *a. Returns 0, or -1
+ * with a message in err. */
+int npy_parse(const void *data, size_t size, const char *path, npy_array *a, char *err,
+              size_t errlen);
+/* Reads path (a regular file) into *a. Returns 0, or -1 with a message in err. */
 int npy_read(const char *path, npy_array *a, char *err, size_t errlen);
 /* Writes count floats of the given shape. Returns 0, or -1 with a message in err. */
 int npy_write(const char *path, const float *data, const int64_t *dims, int ndim, char *err,

@@ -18,6 +18,20 @@ clnn_status clnn_graph_create(clnn_graph **graph)
     return CLNN_STATUS_OK;
 }
 
+clnn_status clnn_graph_set_opset(clnn_graph *g, int opset)
+{
+    if (!g || opset < CLNN_OPSET_MIN || opset > CLNN_OPSET_MAX)
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_graph_set_opset: opset %d (clnn supports %d to %d)", opset,
+                         CLNN_OPSET_MIN, CLNN_OPSET_MAX);
+    if (g->nnodes)
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_graph_set_opset: the graph has nodes already (set the opset "
+                         "first)");
+    g->opset = opset;
+    return CLNN_STATUS_OK;
+}
+
 void clnn_graph_destroy(clnn_graph *g)
 {
     if (!g) return;
