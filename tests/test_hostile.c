@@ -8,6 +8,8 @@
  */
 #include "layertest.h"
 
+#include "../tools/npy.h"
+
 #include <math.h>
 
 static void add(clnn_graph *g, const char *op, const char *name, const char *const *in,
@@ -80,7 +82,12 @@ static void test_tensor_too_large(void **state)
     assert_int_equal(clnn_context_device_info(lt_ctx, 0, &info), CLNN_STATUS_OK);
     /* n x n floats just above the device's limit (and below 2^31 elements). */
     int64_t n = (int64_t)sqrt((double)info.max_alloc_bytes / 4.0) + 64;
-    if (n * n >= ((int64_t)1 << 31)) skip();
+    if (n * n >= ((int64_t)1 << 31)) {
+        print_message("skip: device '%s' allocates %.1f GiB in one buffer: every tensor clnn "
+                      "accepts (< 2^31 floats) fits\n", info.name,
+                      info.max_alloc_bytes / 1073741824.0);
+        skip();
+    }
     clnn_graph *g = lt_graph(13);
     int64_t xd[] = {1, n, 1}, cd[] = {n};
     lt_input(g, "x", xd, 3);
@@ -208,6 +215,8 @@ static void test_hostile_shape_arithmetic(void **state)
         {"Mul", "overflow", {INT64_MAX, 2}, {2, 2}},
         {"Add", "overflow", {INT64_MAX, 0}, {1, 0}},
         {"Sub", "overflow", {INT64_MIN, 0}, {1, 0}},
+        /* Once a loop of INT64_MAX multiplications (a fuzzer's timeout). */
+        {"Pow", "overflow", {3, 2}, {INT64_MAX, 2}},
     };
     for (size_t i = 0; i < CLNN_ARRAY_LEN(cases); i++) {
         clnn_graph *g = lt_graph(13);
@@ -297,6 +306,22 @@ static void test_shape_arithmetic_folds(void **state)
     clnn_graph_destroy(g);
 }
 
+/* Fuzzer findings of the .npy reader: a header cut off inside a number was read past its
+ * end (the sanitizer build catches a regression). */
+static void test_npy_findings(void **state)
+{
+    (void)state;
+    static const unsigned char cut[] = "\x93NUMPY\x01\x00\x36\x00{ 'descr': '<f4' ,'fortran_order':"
+                                       "False, 'shape': (2, 39";
+    npy_array a;
+    char err[256];
+    unsigned char *copy = malloc(sizeof cut - 1); /* exactly the bytes, no NUL after them */
+    memcpy(copy, cut, sizeof cut - 1);
+    assert_int_equal(npy_parse(copy, sizeof cut - 1, "cut.npy", &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cut.npy"));
+    free(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_concat_axis_required),
         cmocka_unit_test(test_hostile_shape_arithmetic),
         cmocka_unit_test(test_shape_arithmetic_folds),
+        cmocka_unit_test(test_npy_findings),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

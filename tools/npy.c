@@ -174,7 +174,14 @@ int npy_parse(const void *data, size_t size, const char *path, npy_array *a, cha
     }
     if (hlen > (1u << 20) || start + hlen > size)
         return fail(err, n, "'%s': truncated or oversized .npy header", path);
-    if (parse_header((const char *)b + start, hlen, a, path, err, n) != 0) return -1;
+    /* The header parsed from a NUL-terminated copy: strtoll must not run past it. */
+    char *hdr = malloc(hlen + 1);
+    if (!hdr) return fail(err, n, "'%s': out of memory", path);
+    memcpy(hdr, b + start, hlen);
+    hdr[hlen] = '\0';
+    int prc = parse_header(hdr, hlen, a, path, err, n);
+    free(hdr);
+    if (prc != 0) return -1;
     const size_t body = size - start - hlen;
     if (body != a->count * sizeof(float))
         return fail(err, n, "'%s': the file holds %s values than its shape says (%zu bytes for "

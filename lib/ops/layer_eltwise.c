@@ -100,11 +100,21 @@ static bool binary_i(enum binop op, int64_t a, int64_t b, int64_t *r)
         *r = a % b;
         if (op == BIN_MOD && *r != 0 && ((*r < 0) != (b < 0))) *r += b;
         return true;
-    case BIN_POW: {
+    case BIN_POW: { /* by squaring: at most 63 steps before any |a| > 1 overflows */
         if (b < 0) return false;
-        int64_t v = 1;
-        for (int64_t k = 0; k < b; k++)
-            if (!op_mul_ok(v, a, &v)) return false;
+        int64_t v = 1, base = a;
+        if (a == 0 || a == 1) {
+            *r = b == 0 ? 1 : a;
+            return true;
+        }
+        if (a == -1) {
+            *r = b % 2 ? -1 : 1;
+            return true;
+        }
+        for (int64_t e = b; e > 0; e >>= 1) {
+            if ((e & 1) && !op_mul_ok(v, base, &v)) return false;
+            if (e > 1 && !op_mul_ok(base, base, &base)) return false;
+        }
         *r = v;
         return true;
     }
