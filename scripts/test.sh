@@ -12,9 +12,17 @@ scripts/bootstrap.sh
 models="$PWD/build/models"
 dir=build
 args=(-Dmodels_dir="$models" -Dwerror=true)
+suites=()
 if [ "${1:-}" = "--release" ]; then
   dir=build-release
   args+=(-Dbuildtype=release)
+elif [ "${1:-}" = "--tsan" ]; then
+  # ThreadSanitizer on the suites that run threads: sessions sharing a context, devices
+  # driven by one thread each (tests/tsan.supp would list races inside other libraries).
+  dir=build-tsan
+  args+=(-Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized)
+  export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
+  suites=(threads session sched-2)
 elif [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   args+=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
@@ -31,4 +39,4 @@ else
 fi
 meson compile -C "$dir"
 /usr/bin/python3 scripts/export_models.py "$models"
-meson test -C "$dir" --print-errorlogs --num-processes 2
+meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}"
