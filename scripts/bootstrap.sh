@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(
-  # build
-  gcc pkg-config meson ninja-build python3
+  # build (binutils: ld -r and objcopy make the installed static library)
+  gcc binutils pkg-config meson ninja-build python3
   # OpenCL: the ICD loader and headers (never a vendor library), PoCL for the CPU, CLBlast
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libclblast-dev
   # formats: hashing for the kernel cache, JSON (calibration, tuning database, traces)

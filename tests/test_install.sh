@@ -32,6 +32,12 @@ for f in "$dest$prefix/include/clnn.h" "$libdir/libclnn.a" "$libdir/pkgconfig/cl
   [ -f "$f" ] || fail "not installed: ${f#"$dest"}"
 done
 compgen -G "$libdir/libclnn.so*" >/dev/null || fail "libclnn.so not installed in ${libdir#"$dest"}"
+# Only the API is visible: every global symbol either library defines is clnn_*.
+for lib in "$libdir/libclnn.a" "$(compgen -G "$libdir/libclnn.so.*.*" | head -n 1)"; do
+  [ "${lib%.a}" != "$lib" ] && syms=$(nm -g --defined-only "$lib") || syms=$(nm -D --defined-only "$lib")
+  bad=$(echo "$syms" | awk 'NF == 3 && $3 !~ /^clnn_/ {print $3}' | head -n 5)
+  [ -z "$bad" ] || fail "$(basename "$lib") exports internal symbols: $bad"
+done
 for t in clnn-info clnn-run clnn-demo clnn-bench; do
   [ -x "$dest$prefix/$(opt bindir)/$t" ] || fail "tool not installed: $t"
 done
