@@ -268,7 +268,13 @@ static void test_embedded_kernels_build(void **state)
     o.devices = "cpu";
     clnn_context *ctx = NULL;
     assert_int_equal(clnn_context_create_ex(&o, &ctx), CLNN_STATUS_OK);
+    /* An invalid CLNN_BUILD_THREADS is named in a warning, and the default taken. */
+    setenv("CLNN_BUILD_THREADS", "abc", 1);
+    tu_log_capture_begin();
     assert_int_equal(clnn_context_build_all(ctx), CLNN_STATUS_OK);
+    tu_log_capture_end();
+    unsetenv("CLNN_BUILD_THREADS");
+    assert_non_null(strstr(tu_log_text(), "CLNN_BUILD_THREADS='abc'"));
     clnn_cache_stats s;
     clnn_context_cache_stats(ctx, &s);
     assert_int_equal(s.builds + s.disk_hits + s.memory_hits,
