@@ -5,6 +5,9 @@
 # UndefinedBehaviorSanitizer, and with --release in build-release/ with a packager's
 # configuration (-O3, no debug info), both reusing build/models. Warnings are errors here
 # (-Dwerror=true) but not in a plain `meson setup` (packagers' compilers differ).
+# With --intel it runs the main build's suite again on Intel's OpenCL CPU runtime
+# (scripts/intel_ocl.sh fetches it from PyPI), then the cross-platform scheduling test with
+# Intel's runtime and PoCL together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -13,7 +16,10 @@ models="$PWD/build/models"
 dir=build
 args=(-Dmodels_dir="$models" -Dwerror=true)
 suites=()
-if [ "${1:-}" = "--release" ]; then
+platform=pocl
+if [ "${1:-}" = "--intel" ]; then
+  platform=intel
+elif [ "${1:-}" = "--release" ]; then
   dir=build-release
   args+=(-Dbuildtype=release)
 elif [ "${1:-}" = "--tsan" ]; then
@@ -39,4 +45,20 @@ else
 fi
 meson compile -C "$dir"
 /usr/bin/python3 scripts/export_models.py "$models"
+if [ "$platform" = intel ]; then
+  # Everything but the runs that are about PoCL's own device configurations (sched-*), a
+  # slow context loop (leak: Intel's runtime compiles CLBlast anew per context) and what does
+  # not depend on the platform (install).
+  eval "$(scripts/intel_ocl.sh --env intel)"
+  mapfile -t all < <(meson test -C "$dir" --list --no-rebuild 2>/dev/null | grep -v '^ninja' |
+                     sed 's/^.* \/ //')
+  tests=()
+  for t in "${all[@]}"; do
+    case $t in sched-*|leak|install) ;; *) tests+=("$t") ;; esac
+  done
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${tests[@]}"
+  eval "$(scripts/intel_ocl.sh --env both)"
+  meson test -C "$dir" --print-errorlogs sched-cross
+  exit 0
+fi
 meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}"

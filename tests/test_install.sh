@@ -71,7 +71,7 @@ fi
 # PyTorch's prediction (the first byte of the .torch_labels file).
 model=$share/fashion_mnist_cnn.onnx
 for exe in ./classify ./classify-static; do
-  out=$(LD_LIBRARY_PATH=$libdir "$exe" "$model") || fail "$exe $model: $out"
+  out=$(LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$exe" "$model") || fail "$exe $model: $out"
   grep -q '^top class [0-9] of 10, score ' <<<"$out" || fail "$exe printed no class: $out"
 done
 images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
@@ -82,7 +82,7 @@ data = gzip.open(sys.argv[1]).read()[16:16 + 784]
 array.array('f', [b / 255.0 for b in data]).tofile(open(sys.argv[2], 'wb'))
 EOF
   want=$(od -An -tu1 -N1 "$share/fashion_mnist_cnn.torch_labels" | tr -d ' ')
-  out=$(LD_LIBRARY_PATH=$libdir ./classify "$model" image0.raw) || fail "classify image 0: $out"
+  out=$(LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ./classify "$model" image0.raw) || fail "classify image 0: $out"
   grep -q "^top class $want of 10" <<<"$out" || fail "image 0: PyTorch says $want, classify: $out"
   echo "image 0: $out (PyTorch: class $want)"
 

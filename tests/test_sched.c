@@ -228,9 +228,11 @@ static void test_failing_device(void **state)
     (void)state;
     clnn_context *probe = all_devices();
     size_t last = clnn_context_device_count(probe) - 1;
+    clnn_device_info info;
+    assert_int_equal(clnn_context_device_info(probe, last, &info), CLNN_STATUS_OK);
     clnn_context_destroy(probe);
-    char sel[16];
-    snprintf(sel, sizeof sel, "0:%zu", last);
+    char sel[32]; /* the last device as P:D, whatever platform it is on */
+    snprintf(sel, sizeof sel, "%d:%d", info.platform_index, info.device_index);
     setenv("CLNN_TEST_FAIL_BUILD", sel, 1);
     clnn_context *ctx = all_devices();
     unsetenv("CLNN_TEST_FAIL_BUILD");
@@ -347,7 +349,7 @@ static void test_heft_unit(void **state)
     double cost[8] = {1, 1, 1, 1, 1, 1, 1, 1};
     int ef[2] = {0, 2}, et[2] = {1, 3};
     double eb[2] = {4, 4};
-    sched_problem p = {4, 2, node, cost, 2, ef, et, eb, calib};
+    sched_problem p = {4, 2, node, cost, 2, ef, et, eb, calib, NULL};
     clnn_heft(&p, dev, order, &makespan);
     assert_true(dev[0] == dev[1] && dev[2] == dev[3] && dev[0] != dev[2]);
     assert_true(makespan < 2.2 && makespan > 1.9);
@@ -355,7 +357,7 @@ static void test_heft_unit(void **state)
     /* A chain with 1 GB edges: everything on one device. */
     int ef2[3] = {0, 1, 2}, et2[3] = {1, 2, 3};
     double eb2[3] = {1e9, 1e9, 1e9};
-    sched_problem q = {4, 2, node, cost, 3, ef2, et2, eb2, calib};
+    sched_problem q = {4, 2, node, cost, 3, ef2, et2, eb2, calib, NULL};
     clnn_heft(&q, dev, order, &makespan);
     assert_true(dev[0] == dev[1] && dev[1] == dev[2] && dev[2] == dev[3]);
     for (int i = 0; i < 4; i++) assert_int_equal(order[i], i); /* a chain runs in order */
@@ -368,13 +370,67 @@ static void test_heft_unit(void **state)
     assert_true(clnn_transfer_ms(&calib[0], &calib[1], 1e9) > 150);
 }
 
+/* The batch split gives a device twice as fast twice the images (launch costs apart), and
+ * none to a device that cannot run a node; the pipeline cuts a chain where its two stages
+ * balance, and not at all on one device. */
+static void test_split_pipeline_unit(void **state)
+{
+    (void)state;
+    clnn_calib c = {.gflops = 100, .gbps = 10, .launch_us = 1, .h2d_gbps = 10, .d2h_gbps = 10,
+                    .h2d_us = 10, .d2h_us = 10};
+    clnn_calib calib[3] = {c, c, c};
+    int node[4] = {0, 1, 2, 3}, share[3], dev[4];
+    /* Per node and device: device 0 takes 3 ms, device 1 6 ms, device 2 cannot run node 2. */
+    double cost[12] = {3, 6, 1, 3, 6, 1, 3, 6, -1, 3, 6, 1};
+    double launch[12] = {0};
+    int ef[3] = {0, 1, 2}, et[3] = {1, 2, 3};
+    double eb[3] = {4, 4, 4};
+    sched_problem p = {4, 3, node, cost, 3, ef, et, eb, calib, launch};
+    double ms = clnn_sched_split_batch(&p, 12, share);
+    assert_int_equal(share[0], 8);
+    assert_int_equal(share[1], 4);
+    assert_int_equal(share[2], 0);
+    assert_true(fabs(ms - 8 * 12.0 / 12) < 1e-9); /* 8 images of 12 ms / 12 per image */
+    /* A fixed launch part does not scale: a device with a high fixed cost takes fewer. */
+    for (int i = 0; i < 4; i++) launch[i * 3 + 0] = 2.5; /* device 0: 10 of its 12 ms fixed */
+    clnn_sched_split_batch(&p, 12, share);
+    assert_true(share[0] < 8);
+    /* Pipeline on two equal devices: the chain of four 3 ms nodes cuts in the middle. */
+    double cost2[8] = {3, 3, 3, 3, 3, 3, 3, 3};
+    sched_problem q = {4, 2, node, cost2, 3, ef, et, eb, calib, NULL};
+    double period = clnn_sched_pipeline(&q, dev);
+    assert_true(period > 6 && period < 6.1);
+    assert_true(dev[0] == dev[1] && dev[2] == dev[3] && dev[1] != dev[2]);
+    /* One device: no pipeline. */
+    sched_problem one = {4, 1, node, cost2, 3, ef, et, eb, calib, NULL};
+    assert_true(clnn_sched_pipeline(&one, dev) >= 1e30);
+}
+
 int main(void)
 {
+    /* The cross-platform run needs two OpenCL platforms (scripts/test.sh --intel shows
+     * Intel's CPU runtime beside PoCL); without them it is a skip, with the reason. */
+    const char *need = getenv("CLNN_TEST_NEED_PLATFORMS");
+    if (need && atoi(need) > 1) {
+        clnn_device_info *d = NULL;
+        size_t n = 0;
+        int platforms = 0;
+        if (clnn_device_list(&d, &n) == CLNN_STATUS_OK)
+            for (size_t i = 0; i < n; i++)
+                if (d[i].platform_index + 1 > platforms) platforms = d[i].platform_index + 1;
+        clnn_device_list_free(d);
+        if (platforms < atoi(need)) {
+            printf("skip: %d OpenCL platform(s) visible, this run needs %s (see "
+                   "scripts/intel_ocl.sh)\n", platforms, need);
+            return 77;
+        }
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single),     cmocka_unit_test(test_latency_heft),
         cmocka_unit_test(test_batch_split), cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_pins),       cmocka_unit_test(test_failing_device),
         cmocka_unit_test(test_trace),      cmocka_unit_test(test_heft_unit),
+        cmocka_unit_test(test_split_pipeline_unit),
     };
     return cmocka_run_group_tests_name("sched", tests, setup, teardown);
 }

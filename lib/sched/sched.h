@@ -1,6 +1,7 @@
 /*
- * sched.h - the scheduler: device calibration (calib.c), the cost model (cost.c) and the
- * placement strategies (place.c) that decide which device runs which layer.
+ * sched.h - the scheduler: device calibration (calib.c), the cost model (cost.c), the
+ * placement strategies (place.c: HEFT; policy.c: batch split, pipeline) and the policy that
+ * decides a session's schedule (policy.c).
  */
 #ifndef CLNN_SCHED_H
 #define CLNN_SCHED_H
@@ -37,6 +38,8 @@ typedef struct sched_problem {
     const int *edge_from, *edge_to;
     const double *edge_bytes;
     const clnn_calib *calib; /* per device */
+    const double *launch;    /* n x ndev: the part of cost that does not scale with the
+                                batch (launches); NULL: none */
 } sched_problem;
 
 /* HEFT list scheduling: device per node in *device, the predicted makespan in ms, and an
@@ -46,5 +49,41 @@ void clnn_heft(const sched_problem *p, int *device, int *order, double *makespan
 /* The makespan of running everything on device d (sum of its costs), or a huge value when d
  * cannot run some node. */
 double clnn_single_device_ms(const sched_problem *p, int d);
+
+/* Images per device for a batch split: each image to the device whose share would finish
+ * first (cost minus launch scales with the batch). Returns the predicted time of the slowest
+ * share, 1e30 when no device can run every node, -1 out of memory. */
+double clnn_sched_split_batch(const sched_problem *p, int batch, int *share);
+/* A pipeline of two stages: executed nodes [0, cut) on one device and [cut, n) on another,
+ * over every cut and ordered pair of devices; the period of a stream is the slower stage,
+ * transfers into the second included. Returns the best period with device[i] per node, 1e30
+ * when there is none (one node, one device), -1 out of memory. */
+double clnn_sched_pipeline(const sched_problem *p, int *device);
+
+typedef enum sched_plan {
+    SCHED_PLAN_ONE,      /* one instance: every layer on one device, or placed by HEFT */
+    SCHED_PLAN_SPLIT,    /* one instance per device, each a share of the batch */
+    SCHED_PLAN_PIPELINE, /* two instances alternating, stages on two devices */
+} sched_plan;
+
+/* A session's schedule. */
+typedef struct sched_choice {
+    clnn_schedule_mode mode;
+    sched_plan kind;
+    int *node_device;    /* per node of the compiled graph (NULL: all on single_device) */
+    int *share;          /* per device: images (SPLIT) */
+    double predicted;    /* ms per batch */
+    double single_ms;    /* the best single device's predicted ms */
+    int single_device;
+    char text[1024];
+} sched_choice;
+
+/* Decides the schedule of compiled graph cg: mode from the options (or CLNN_SCHEDULE),
+ * devices `allowed` (those that cannot be calibrated are cleared), layers pinned by `pin`
+ * (per node, -1 free; `pinned` when any is). The caller frees with clnn_sched_choice_free. */
+clnn_status clnn_sched_decide(clnn_context *ctx, const clnn_compiled *cg,
+                              const clnn_session_options *o, bool *allowed, const int *pin,
+                              bool pinned, sched_choice *c);
+void clnn_sched_choice_free(sched_choice *c);
 
 #endif
