@@ -513,6 +513,10 @@ typedef struct clnn_session_options {
     const char *const *pin_nodes;
     const size_t *pin_devices;
     size_t npins;
+    /* A plan over several devices is measured against the best single device when the
+     * session is created (a few runs of each on zero inputs) and kept only if faster;
+     * true skips that check. */
+    bool skip_plan_check;
 } clnn_session_options;
 
 /* Binds a graph to the context's devices: passes (BN folding, fusion, concat in place),

@@ -60,6 +60,8 @@ typedef struct clnn_env {
     const char *fail_build_device; /* CLNN_TEST_FAIL_BUILD: test hook, substring of a device
                                       name or "P:D" */
     const char *schedule;   /* CLNN_SCHEDULE: auto, single, latency, throughput */
+    bool check_forced_plan; /* CLNN_TEST_PLAN_CHECK: test hook, a forced plan is measured
+                               against one device like any other */
     const char *force_plan; /* CLNN_TEST_SCHEDULE: test hook, heft / split / pipeline taken
                                whatever the prediction */
 } clnn_env;
@@ -148,6 +150,8 @@ typedef struct clnn_device {
     size_t index; /* position in the context */
     bool fail_builds; /* test hook: every build on this device fails */
     bool calibrated;  /* calib holds a measurement (guarded by the context lock) */
+    double cost_scale; /* measured / predicted time of whole sessions on this device (plan
+                          checks), 0 until measured; the cost model multiplies by it */
     clnn_calib calib;
     /* Held by whoever enqueues to and waits on `queue` during session runs: some drivers
      * (PoCL's "basic") run commands in the threads that submit or wait, and deadlock when two

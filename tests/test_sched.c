@@ -152,6 +152,18 @@ static void check_mode(clnn_schedule_mode mode, const char *force, int nb, const
     free(x), free(want), free(got), free(xs), free(ys);
 }
 
+/* A multi-device plan is measured against the best single device and the faster kept; the
+ * results are right either way (which one wins depends on the machine). */
+static void test_plan_check(void **state)
+{
+    (void)state;
+    setenv("CLNN_TEST_PLAN_CHECK", "1", 1);
+    check_mode(CLNN_SCHEDULE_THROUGHPUT, "split", 4, "measured");
+    check_mode(CLNN_SCHEDULE_THROUGHPUT, "pipeline", 4, "measured");
+    check_mode(CLNN_SCHEDULE_LATENCY, "heft", 1, "latency"); /* measured when spread */
+    unsetenv("CLNN_TEST_PLAN_CHECK");
+}
+
 static void test_single(void **state)
 {
     (void)state;
@@ -430,7 +442,7 @@ int main(void)
         cmocka_unit_test(test_batch_split), cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_pins),       cmocka_unit_test(test_failing_device),
         cmocka_unit_test(test_trace),      cmocka_unit_test(test_heft_unit),
-        cmocka_unit_test(test_split_pipeline_unit),
+        cmocka_unit_test(test_split_pipeline_unit), cmocka_unit_test(test_plan_check),
     };
     return cmocka_run_group_tests_name("sched", tests, setup, teardown);
 }

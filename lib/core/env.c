@@ -25,6 +25,8 @@ void clnn_env_read(clnn_env *env)
     env->fail_build_device = nonempty("CLNN_TEST_FAIL_BUILD");
     env->schedule = nonempty("CLNN_SCHEDULE");
     env->force_plan = nonempty("CLNN_TEST_SCHEDULE");
+    const char *pc = nonempty("CLNN_TEST_PLAN_CHECK");
+    env->check_forced_plan = pc && strcmp(pc, "0") != 0;
 
     env->log_level = -1;
     env->log_level_text = nonempty("CLNN_LOG_LEVEL");

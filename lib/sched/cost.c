@@ -21,7 +21,7 @@ node_work clnn_node_work(const clnn_graph *g, const gnode *n)
     return def->work ? def->work(g, n) : op_io_work(g, n);
 }
 
-double clnn_predict_ms(clnn_context *ctx, size_t d, const clnn_calib *c, const clnn_graph *g,
+static double predict_raw(clnn_context *ctx, size_t d, const clnn_calib *c, const clnn_graph *g,
                        const gnode *n)
 {
     if (n->op == OP_CONV) {
@@ -36,6 +36,18 @@ double clnn_predict_ms(clnn_context *ctx, size_t d, const clnn_calib *c, const c
     double compute = w.flops / (c->gflops * 1e9);
     double memory = w.bytes / (c->gbps * 1e9);
     return 1e3 * (compute > memory ? compute : memory) + w.kernels * c->launch_us * 1e-3;
+}
+
+double clnn_predict_ms(clnn_context *ctx, size_t d, const clnn_calib *c, const clnn_graph *g,
+                       const gnode *n)
+{
+    double ms = predict_raw(ctx, d, c, g, n);
+    /* What whole sessions measured on this device against their prediction (policy.c's plan
+     * check) corrects every later prediction. */
+    pthread_mutex_lock(&ctx->lock);
+    const double scale = ctx->devices[d].cost_scale;
+    pthread_mutex_unlock(&ctx->lock);
+    return scale > 0 ? ms * scale : ms;
 }
 
 double clnn_transfer_ms(const clnn_calib *a, const clnn_calib *b, double bytes)

@@ -166,6 +166,104 @@ static void drop_instances(clnn_session *s)
     s->ninst = 0;
 }
 
+static size_t full_count(const clnn_session *s, int t);
+static clnn_status write_input(clnn_session *s, int i, const float *data, int only,
+                               bool blocking);
+
+/* Seconds of one whole run of the session's current instances (a pipeline: its two instances
+ * at once, per batch). */
+static double time_plan(clnn_session *s, clnn_status *st)
+{
+    double t0 = clnn_now();
+    for (int k = 0; k < s->ninst && *st == CLNN_STATUS_OK; k++) *st = exec_enqueue(s->inst[k]);
+    for (int k = 0; k < s->ninst; k++) {
+        clnn_status w = exec_wait(s->inst[k]);
+        if (*st == CLNN_STATUS_OK) *st = w;
+    }
+    return (clnn_now() - t0) / (s->pipeline ? 2.0 : 1.0);
+}
+
+static double time_one(exec_instance *x, clnn_status *st)
+{
+    double t0 = clnn_now();
+    *st = exec_enqueue(x);
+    clnn_status w = exec_wait(x);
+    if (*st == CLNN_STATUS_OK) *st = w;
+    return clnn_now() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The promise of a multi-device plan is to beat the best single device: measured here, on
+ * zero inputs, the plan and that device alternating (the median of 4 runs each after one
+ * warm-up), and the plan kept only if faster. What the single device measured against its
+ * prediction corrects the cost model of that device (cost.c). */
+#define PLAN_CHECK_RUNS 5
+static clnn_status confirm_plan(clnn_session *s, const sched_choice *c, const bool *allowed)
+{
+    int devices = 0;
+    for (size_t d = 0; d < s->ctx->ndevices; d++)
+        for (int k = 0; k < s->ninst; k++)
+            if (s->inst[k]->dev[d].used) {
+                devices++;
+                break;
+            }
+    if (devices < 2) return CLNN_STATUS_OK;
+    exec_spec spec = {.device = c->single_device};
+    exec_instance *one = NULL;
+    int oom = -1;
+    clnn_status st = exec_create(s->ctx, s->cg, &spec, allowed, &one, &oom);
+    if (st != CLNN_STATUS_OK) return st;
+    /* Zero inputs everywhere (the user's inputs come later and mark themselves set). */
+    for (int i = 0; i < s->nin && st == CLNN_STATUS_OK; i++) {
+        float *zeros = calloc(full_count(s, s->in_tensor[i]) + 1, sizeof *zeros);
+        if (!zeros) st = clnn_fail(s->ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "plan check");
+        if (st == CLNN_STATUS_OK) st = exec_write_input(one, s->in_tensor[i], zeros, true);
+        if (st == CLNN_STATUS_OK) st = write_input(s, i, zeros, -1, true);
+        free(zeros);
+    }
+    double tp[PLAN_CHECK_RUNS], to[PLAN_CHECK_RUNS];
+    for (int r = 0; r < PLAN_CHECK_RUNS && st == CLNN_STATUS_OK; r++) {
+        tp[r] = time_plan(s, &st);
+        if (st == CLNN_STATUS_OK) to[r] = time_one(one, &st);
+    }
+    if (st != CLNN_STATUS_OK) {
+        exec_destroy(one);
+        return st;
+    }
+    qsort(tp + 1, PLAN_CHECK_RUNS - 1, sizeof *tp, cmp_double);
+    qsort(to + 1, PLAN_CHECK_RUNS - 1, sizeof *to, cmp_double);
+    const double plan_ms = 1e3 * (tp[2] + tp[3]) / 2, one_ms = 1e3 * (to[2] + to[3]) / 2;
+    if (c->single_ms > 0 && c->single_ms < 1e20) {
+        pthread_mutex_lock(&s->ctx->lock);
+        s->ctx->devices[c->single_device].cost_scale = one_ms / c->single_ms;
+        pthread_mutex_unlock(&s->ctx->lock);
+    }
+    size_t len = strlen(s->schedule);
+    if (one_ms <= plan_ms) {
+        /* The single device wins: it becomes the session's one instance. */
+        for (int i = 0; i < s->ninst; i++) exec_destroy(s->inst[i]);
+        for (int i = 0; i < s->npart; i++) clnn_compiled_destroy(s->part[i]), s->part[i] = NULL;
+        s->inst[0] = one;
+        s->offset[0] = 0;
+        s->ninst = 1;
+        s->pipeline = false;
+        snprintf(s->schedule + len, sizeof s->schedule - len,
+                 "; measured %.2f ms against %.2f ms on device %d alone: device %d alone kept",
+                 plan_ms, one_ms, c->single_device, c->single_device);
+    } else {
+        exec_destroy(one);
+        snprintf(s->schedule + len, sizeof s->schedule - len,
+                 "; measured %.2f ms against %.2f ms on device %d alone: plan kept", plan_ms,
+                 one_ms, c->single_device);
+    }
+    return CLNN_STATUS_OK;
+}
+
 clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
                                 const clnn_session_options *options, clnn_session **out)
 {
@@ -213,6 +311,13 @@ clnn_status clnn_session_create(clnn_context *ctx, const clnn_graph *graph,
         snprintf(s->schedule, sizeof s->schedule, "%s", c.text);
         int oom = -1;
         st = make_instances(s, graph, &o, &c, allowed, &oom);
+        clnn_env env;
+        clnn_env_read(&env);
+        /* Forced plans (the test hook) are what a test wants to run, measured or not, and
+         * pinned layers stay where the caller put them. */
+        if (st == CLNN_STATUS_OK && !o.skip_plan_check && !pinned &&
+            (!env.force_plan || env.check_forced_plan))
+            st = confirm_plan(s, &c, allowed);
         clnn_sched_choice_free(&c);
         if (st == CLNN_STATUS_OUT_OF_DEVICE_MEMORY && oom >= 0 && allowed[oom]) {
             clnn_warn("device %d '%s' cannot hold the session's activations (%s); scheduling "
