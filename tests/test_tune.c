@@ -647,6 +647,70 @@ static void test_clblast_applied(void **state)
     free(dir);
 }
 
+/* The knob validation reads a device's limits: on devices from a CPU to a small GPU (and
+ * Oclgrind's simulated one) every default setting is valid, and every setting of the knob
+ * tables beyond a limit is refused, so neither the heuristic nor the tuner offers one. */
+static void test_knobs_respect_device_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        clnn_device_type type;
+        size_t wg, items[3];
+        unsigned vec;
+    } devs[] = {
+        {CLNN_DEVICE_TYPE_CPU, 4096, {4096, 4096, 4096}, 16},
+        {CLNN_DEVICE_TYPE_CPU, 8192, {8192, 8192, 8192}, 1}, /* Intel's CPU runtime */
+        {CLNN_DEVICE_TYPE_GPU, 1024, {1024, 1024, 64}, 1},   /* NVIDIA */
+        {CLNN_DEVICE_TYPE_GPU, 256, {256, 256, 256}, 4},     /* Oclgrind, AMD */
+        {CLNN_DEVICE_TYPE_GPU, 32, {32, 8, 8}, 4},           /* a small embedded GPU */
+    };
+    static const clnn_conv_algo algos[] = {CLNN_CONV_ALGO_DIRECT, CLNN_CONV_ALGO_GEMM_1X1,
+                                           CLNN_CONV_ALGO_WINOGRAD_2X2,
+                                           CLNN_CONV_ALGO_WINOGRAD_4X4};
+    long checked = 0, refused = 0;
+    for (size_t d = 0; d < CLNN_ARRAY_LEN(devs); d++) {
+        clnn_device_info info;
+        memset(&info, 0, sizeof info);
+        info.type = devs[d].type;
+        info.max_work_group_size = devs[d].wg;
+        for (int k = 0; k < 3; k++) info.max_work_item_sizes[k] = devs[d].items[k];
+        info.native_vector_width_float = devs[d].vec;
+        for (size_t a = 0; a < CLNN_ARRAY_LEN(algos); a++) {
+            clnn_conv_params p;
+            memset(&p, 0, sizeof p);
+            p.batch = 1, p.in_channels = 64, p.in_height = p.in_width = 28, p.out_channels = 64;
+            p.kernel_h = p.kernel_w = algos[a] == CLNN_CONV_ALGO_GEMM_1X1 ? 1 : 3;
+            p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = p.kernel_h / 2;
+            clnn_knob_config cfg;
+            const char *why;
+            clnn_knobs_default(algos[a], &p, &info, &cfg);
+            if (!clnn_knobs_valid(algos[a], &cfg, &p, &info, &why))
+                fail_msg("device %zu, %s: the default is refused (%s)", d,
+                         clnn_conv_algo_name(algos[a]), why);
+            /* Every work-group shape of the table around the default. */
+            const clnn_algo_knobs *t = clnn_knobs_table(algos[a]);
+            for (int x = 0; x < t->knobs[3].nvalues; x++)
+                for (int y = 0; y < t->knobs[4].nvalues; y++) {
+                    cfg.v[3] = t->knobs[3].values[x];
+                    cfg.v[4] = t->knobs[4].values[y];
+                    bool over = (size_t)cfg.v[3] * cfg.v[4] > info.max_work_group_size ||
+                                (size_t)cfg.v[3] > info.max_work_item_sizes[0] ||
+                                (size_t)cfg.v[4] > info.max_work_item_sizes[1];
+                    bool ok = clnn_knobs_valid(algos[a], &cfg, &p, &info, &why);
+                    if (over && ok)
+                        fail_msg("device %zu, %s: work-group %dx%d is beyond the device and "
+                                 "was accepted", d, clnn_conv_algo_name(algos[a]), cfg.v[3],
+                                 cfg.v[4]);
+                    checked++;
+                    refused += over;
+                }
+        }
+    }
+    print_message("%ld work-group settings checked against device limits, %ld refused\n",
+                  checked, refused);
+    assert_true(refused > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_seeds_tried),
         cmocka_unit_test(test_clblast_constraints),
         cmocka_unit_test(test_clblast_applied),
+        cmocka_unit_test(test_knobs_respect_device_limits),
     };
     return cmocka_run_group_tests_name("tune", tests, setup, NULL);
 }

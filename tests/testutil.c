@@ -103,6 +103,12 @@ int tu_allclose(const float *got, const float *want, size_t n, float atol, float
     return 1;
 }
 
+bool tu_small(void)
+{
+    const char *v = getenv("CLNN_TEST_SMALL");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 clnn_status tu_context(clnn_context **ctx)
 {
     const char *sel = getenv("CLNN_DEVICES");

@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +39,10 @@ void tu_fill_uniform(float *x, size_t n, uint32_t seed, float lo, float hi);
  * prints `what`, the index and both values and returns 0. */
 int tu_allclose(const float *got, const float *want, size_t n, float atol, float rtol,
                 const char *what);
+
+/* Whether CLNN_TEST_SMALL is set: suites keep to their small cases (runs under Oclgrind,
+ * a simulator; scripts/oclgrind_tests.sh). */
+bool tu_small(void);
 
 /* The creation options tests use: devices from $CLNN_DEVICES or the first CPU device. */
 clnn_status tu_context(clnn_context **ctx);

@@ -91,6 +91,13 @@ void clnn_knobs_default(clnn_conv_algo algo, const clnn_conv_params *p,
     }
     if (!gpu && cols < 4L * cfg->v[1] * cfg->v[2] && cfg->v[2] > 1) cfg->v[2] = 1;
     if (algo == CLNN_CONV_ALGO_DIRECT) cfg->v[5] = 1; /* UNROLL */
+    /* Within what the device takes: a small GPU's work-group may hold fewer than 64. */
+    while (cfg->v[4] > 1 && ((size_t)cfg->v[4] > dev->max_work_item_sizes[1] ||
+                             (size_t)cfg->v[3] * cfg->v[4] > dev->max_work_group_size))
+        cfg->v[4] /= 2;
+    while (cfg->v[3] > 1 && ((size_t)cfg->v[3] > dev->max_work_item_sizes[0] ||
+                             (size_t)cfg->v[3] * cfg->v[4] > dev->max_work_group_size))
+        cfg->v[3] /= 2;
 }
 
 bool clnn_knobs_valid(clnn_conv_algo algo, const clnn_knob_config *cfg,
