@@ -21,6 +21,7 @@ static const subcommand commands[] = {
     {"conv", bench_conv,
      "time convolution algorithms and pooling per layer beside CLBlast's ConvGemm"},
     {"chain", bench_chain, "session creation time of a chain of N nodes"},
+    {"call", bench_call, "microseconds of one run through the C API (Python overhead baseline)"},
     {"tune", bench_tune,
      "search algorithms, knobs and CLBlast parameters per layer; write the tuning database"},
     {"startup-child", bench_startup_child, NULL}, /* internal: one measured start */

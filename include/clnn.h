@@ -535,6 +535,16 @@ CLNN_API clnn_status clnn_session_input_shape(const clnn_session *s, const char 
 CLNN_API clnn_status clnn_session_output_shape(const clnn_session *s, const char *name,
                                                const int64_t **dims, size_t *ndim);
 
+/* The session's graph inputs and outputs: counts, names (owned by the session; NULL when i
+ * is out of range) and element types as ONNX numbers them (1 FLOAT; an output computed as
+ * integers, e.g. by ArgMax, reports 7 INT64 or 9 BOOL: its values come back as exact
+ * floats from clnn_session_get_output; 0 when the name is unknown). */
+CLNN_API size_t clnn_session_input_count(const clnn_session *s);
+CLNN_API size_t clnn_session_output_count(const clnn_session *s);
+CLNN_API const char *clnn_session_input_name(const clnn_session *s, size_t i);
+CLNN_API const char *clnn_session_output_name(const clnn_session *s, size_t i);
+CLNN_API int clnn_session_output_elem_type(const clnn_session *s, const char *name);
+
 /* Copies an input (count must equal the input's element count) to the device. */
 CLNN_API clnn_status clnn_session_set_input(clnn_session *s, const char *name,
                                             const float *data, size_t count);

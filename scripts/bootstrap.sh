@@ -18,7 +18,12 @@ packages=(
   # tests and the sanitizer build; ONNX's conformance data; PyTorch for the reference
   # networks (scripts/export_models.py runs on Debian's /usr/bin/python3)
   libcmocka-dev libclang-rt-14-dev libonnx-testdata
+  # kernels run under a simulated GPU that reports races and out-of-bounds accesses
+  oclgrind
   python3-numpy python3-torch python3-torchvision
+  # the Python module's build and tests (a virtual environment with numpy and pytest from
+  # PyPI: scripts/python_tests.sh)
+  python3-dev python3-venv
 )
 if [ "${CLNN_BOOTSTRAP_EXTRA:-}" != "" ]; then
   read -r -a extra <<< "$CLNN_BOOTSTRAP_EXTRA"

@@ -5,6 +5,7 @@
 # UndefinedBehaviorSanitizer, and with --release in build-release/ with a packager's
 # configuration (-O3, no debug info), both reusing build/models. Warnings are errors here
 # (-Dwerror=true) but not in a plain `meson setup` (packagers' compilers differ).
+# --release also builds the Python module's wheel against it and runs its pytest suite.
 # With --intel it runs the main build's suite again on Intel's OpenCL CPU runtime
 # (scripts/intel_ocl.sh fetches it from PyPI), then the cross-platform scheduling test with
 # Intel's runtime and PoCL together.
@@ -62,3 +63,7 @@ if [ "$platform" = intel ]; then
   exit 0
 fi
 meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}"
+# The Python module, built as a wheel against the release library and tested.
+if [ "$dir" = build-release ]; then
+  scripts/python_tests.sh "$dir"
+fi

@@ -48,7 +48,8 @@ void lt_run_node(const clnn_layer_impl *impl, const clnn_graph *g, const gnode *
                  const run_opts *ro, float **got, float **want, size_t *count);
 /* Inputs in [-4, 4), NaN sentinel. */
 run_opts lt_defaults(uint32_t seed);
-/* Runs node 0 and compares; returns 1 when the device agrees with the reference. */
+/* Runs node 0 and compares; returns 1 when the device agrees with the reference (and, under
+ * CLNN_TEST_SMALL, for outputs above 32768 elements without running them). */
 int lt_check(const clnn_layer_impl *impl, clnn_graph *g, const run_opts *ro, float atol,
              float rtol, const char *what);
 /* "[2,3,4]" of tensor t. */

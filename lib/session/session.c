@@ -553,6 +553,26 @@ clnn_status clnn_session_run_stream(clnn_session *s, size_t nbatches, const floa
     return CLNN_STATUS_OK;
 }
 
+size_t clnn_session_input_count(const clnn_session *s) { return s ? (size_t)s->nin : 0; }
+size_t clnn_session_output_count(const clnn_session *s) { return s ? (size_t)s->nout : 0; }
+
+const char *clnn_session_input_name(const clnn_session *s, size_t i)
+{
+    return s && i < (size_t)s->nin ? s->in_names[i] : NULL;
+}
+
+const char *clnn_session_output_name(const clnn_session *s, size_t i)
+{
+    return s && i < (size_t)s->nout ? s->out_names[i] : NULL;
+}
+
+int clnn_session_output_elem_type(const clnn_session *s, const char *name)
+{
+    if (!s) return 0;
+    int i = find_io(s, name, false);
+    return i < 0 ? 0 : (int)io_tensor(s, s->out_tensor[i])->dtype;
+}
+
 /* ---- introspection ----------------------------------------------------------------------- */
 
 size_t clnn_session_layer_count(const clnn_session *s)
