@@ -130,6 +130,20 @@ def test_devices():
     assert clnn.__version__.count(".") == 2
 
 
+def test_example_fashion_mnist():
+    """examples/classify_fashion_mnist.py: the bundled model's 90.69% on the test set."""
+    data = "/usr/share/datasets/fashion-mnist"
+    if not os.path.exists(os.path.join(data, "t10k-images-idx3-ubyte.gz")):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    import sys
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples",
+                                                       "classify_fashion_mnist.py"),
+                          "--devices", DEVICES, "--batch", "1000"],
+                         check=True, capture_output=True, text=True).stdout
+    assert "accuracy 90.69% (9069 of 10000)" in out, out
+    assert "images/s" in out
+
+
 # ---- errors ---------------------------------------------------------------------------------
 
 def test_errors():
