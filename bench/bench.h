@@ -8,10 +8,11 @@
 
 #include <stdio.h>
 
-/* One line of a layer file (name,C,H,W,K,R,S,stride,pad[,source]). */
+/* One line of a layer file: name,C,H,W,K,R,S,stride,pad[,groups][,source] (groups: a
+ * field of digits only; 1 when absent). */
 typedef struct bench_layer {
     char name[64];
-    int c, h, w, k, r, s, stride, pad;
+    int c, h, w, k, r, s, stride, pad, groups;
 } bench_layer;
 
 /* Subcommand entry points: argv[0] is the subcommand name. Return the exit status. */

@@ -40,12 +40,30 @@ int bench_parse_layers(const char *path, bench_layer **out, int *count)
             L.c < 1 || L.h < 1 || L.w < 1 || L.k < 1 || L.r < 1 || L.s < 1 || L.stride < 1 ||
             L.pad < 0) {
             fprintf(stderr,
-                    "clnn-bench: %s:%d: expected name,C,H,W,K,R,S,stride,pad[,source] with "
-                    "positive sizes\n",
+                    "clnn-bench: %s:%d: expected name,C,H,W,K,R,S,stride,pad[,groups][,source] "
+                    "with positive sizes\n",
                     path, lineno);
             free(v);
             fclose(f);
             return -1;
+        }
+        L.groups = 1;
+        const char *g = s + used;
+        if (*g == ',') {
+            g++;
+            size_t digits = strspn(g, "0123456789");
+            if (digits > 0 && (g[digits] == ',' || g[digits] == '\n' || g[digits] == '\r' ||
+                               g[digits] == '\0')) {
+                L.groups = digits <= 6 ? atoi(g) : 0;
+                if (L.groups < 1 || L.c % L.groups || L.k % L.groups) {
+                    fprintf(stderr,
+                            "clnn-bench: %s:%d: groups must be >= 1 and divide C and K\n",
+                            path, lineno);
+                    free(v);
+                    fclose(f);
+                    return -1;
+                }
+            }
         }
         if (n == cap) {
             bench_layer *b = realloc(v, (size_t)(cap *= 2) * sizeof *v);
@@ -77,6 +95,7 @@ clnn_conv_params bench_layer_params(const bench_layer *L, int batch)
     p.kernel_h = L->r;
     p.kernel_w = L->s;
     p.stride_h = p.stride_w = L->stride;
+    p.groups = L->groups > 0 ? L->groups : 1;
     p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = L->pad;
     p.has_bias = true;
     p.activation = CLNN_ACTIVATION_RELU;
@@ -175,7 +194,8 @@ static int layer_data_init(cl_context clctx, cl_command_queue q, const bench_lay
         fprintf(stderr, "clnn-bench conv: layer %s: %s\n", L->name, clnn_last_error());
         return 1;
     }
-    d->flop = 2.0 * p->batch * p->out_channels * p->in_channels * p->kernel_h * p->kernel_w * P * Q;
+    d->flop = 2.0 * p->batch * p->out_channels * (p->in_channels / p->groups) * p->kernel_h *
+              p->kernel_w * P * Q;
     size_t nin = (size_t)p->batch * p->in_channels * p->in_height * p->in_width;
     size_t nout = (size_t)p->batch * p->out_channels * P * Q;
     size_t nw = (size_t)p->out_channels * p->in_channels * p->kernel_h * p->kernel_w;
@@ -210,7 +230,7 @@ static void usage(FILE *f)
             "                       [--no-clblast] [--no-pool] [--compare]\n"
             "\n"
             "Times each applicable convolution algorithm (direct, gemm1x1, winograd2x2,\n"
-            "winograd4x4; --algo all or a comma list) on every layer of FILE (default\n"
+            "winograd4x4, depthwise; --algo all or a comma list) on every layer of FILE (default\n"
             "bench/conv_layers.csv: name,C,H,W,K,R,S,stride,pad) at each batch size (default\n"
             "1,32), beside CLBlast's ConvGemm on the same layer. GFLOP/s use the direct\n"
             "count 2*N*K*C*R*S*P*Q. Then pooling layers in GB/s. Prints CSV rows\n"
@@ -279,7 +299,7 @@ static int compare_suite(clnn_context *ctx, const bench_layer *layers, int nlaye
                     }
                     if (!round || t < ms[k]) ms[k] = t;
                 }
-            if (with_clblast) {
+            if (with_clblast && p.groups == 1) { /* ConvGemm has no groups */
                 clblast_run cr = {&p, q, in, wbuf, obuf, 0};
                 ms[2] = clnn_tune_time(q, run_clblast, &cr, min_time, 0);
             }
@@ -325,7 +345,7 @@ int bench_conv(int argc, char **argv)
 {
     const char *device = "default", *layers_path = NULL, *csv_path = NULL, *plot = NULL;
     int batches[8] = {1, 32}, nbatches = 2;
-    bool algo_on[CLNN_CONV_ALGO_COUNT] = {false, true, true, true, true};
+    bool algo_on[CLNN_CONV_ALGO_COUNT] = {false, true, true, true, true, true};
     bool with_clblast = true, with_pool = true, compare = false;
     double min_time = 0.5;
     for (int i = 1; i < argc; i++) {
@@ -367,7 +387,7 @@ int bench_conv(int argc, char **argv)
                             algo_on[k] = true, found = 1;
                     if (!found) {
                         fprintf(stderr, "clnn-bench conv: unknown algorithm '%s' (direct, "
-                                        "gemm1x1, winograd2x2, winograd4x4, all)\n", t);
+                                        "gemm1x1, winograd2x2, winograd4x4, depthwise, all)\n", t);
                         return 2;
                     }
                 }
@@ -436,7 +456,7 @@ int bench_conv(int argc, char **argv)
             const float *w = d.w, *bias = d.bias;
 
             double clblast_ms = -1;
-            if (with_clblast) {
+            if (with_clblast && p.groups == 1) { /* ConvGemm has no groups */
                 clnn_conv_params pc = p;
                 clblast_run cr = {&pc, q, in, wbuf, obuf, 0};
                 double t = bench_time(q, min_time, run_clblast, &cr);

@@ -50,7 +50,7 @@ static void usage(FILE *f)
             "\n"
             "Tunes convolutions on one device: for each layer of FILE (default\n"
             "bench/conv_layers.csv) or each Conv of MODEL at each batch size (default 1,32), it\n"
-            "measures every applicable algorithm (direct, gemm1x1, winograd2x2, winograd4x4)\n"
+            "measures every applicable algorithm (direct, gemm1x1, winograd2x2, winograd4x4, depthwise)\n"
             "with its default knobs, then random knob settings and a local search around the\n"
             "best. Every candidate is checked first, on a cropped copy of the layer against the\n"
             "C reference and at full size against the default configuration; one that fails to\n"

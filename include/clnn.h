@@ -278,10 +278,11 @@ typedef enum clnn_conv_algo {
     CLNN_CONV_ALGO_GEMM_1X1 = 2,   /* 1x1 kernels, stride 1 or 2, no padding, groups 1 */
     CLNN_CONV_ALGO_WINOGRAD_2X2 = 3, /* F(2x2,3x3): 3x3, stride 1, dilation 1, groups 1 */
     CLNN_CONV_ALGO_WINOGRAD_4X4 = 4, /* F(4x4,3x3): same conditions */
+    CLNN_CONV_ALGO_DEPTHWISE = 5,  /* groups == input channels (any channel multiplier) */
 } clnn_conv_algo;
-#define CLNN_CONV_ALGO_COUNT 5
+#define CLNN_CONV_ALGO_COUNT 6
 
-/* "direct", "gemm1x1", "winograd2x2", "winograd4x4", "auto". */
+/* "direct", "gemm1x1", "winograd2x2", "winograd4x4", "depthwise", "auto". */
 CLNN_API const char *clnn_conv_algo_name(clnn_conv_algo algo);
 
 /* Checks the parameters and computes the output height and width. Fails with

@@ -6,6 +6,7 @@
  * Tolerance: |got - want| <= tol * scale, scale = max(1, max |want|) over the output, with
  * inputs and weights uniform in [-1, 1]:
  *   direct, gemm1x1:  tol = 2e-5 (float accumulation in another order)
+ *   depthwise:        tol = 2e-5
  *   winograd2x2:      tol = 5e-5
  *   winograd4x4:      tol = 5e-4 (its transforms scale values by up to 8 and back; the
  *                     issue allows 1e-3 of the output's scale). The worst error measured over
@@ -45,6 +46,11 @@ static const shape shapes[] = {
     {3, 16, 7, 7, 16, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* Winograd: 5x5 output */
     {1, 64, 30, 30, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* a real-sized 3x3 layer */
     {1, 3, 29, 31, 16, 3, 3, 2, 2, 0, 1, 1, 0, 1, 1, 1},   /* stem-like, stride 2, odd pads */
+    {2, 13, 23, 37, 13, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 13}, /* depthwise 5x5/2, odd map */
+    {1, 7, 19, 21, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 7},    /* depthwise dilated */
+    {1, 5, 9, 113, 5, 3, 3, 1, 1, 0, 1, 2, 0, 1, 1, 5},    /* depthwise asymmetric pads */
+    {3, 4, 1, 1, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},     /* depthwise x3 on a 1x1 map */
+    {1, 6, 16, 16, 6, 7, 7, 3, 3, 3, 3, 3, 3, 1, 1, 6},    /* depthwise 7x7/3 */
 };
 
 typedef struct epilogue {
@@ -202,6 +208,35 @@ static void test_winograd4(void **state)
 {
     (void)state;
     test_sweep(CLNN_CONV_ALGO_WINOGRAD_4X4);
+}
+static void test_depthwise(void **state)
+{
+    (void)state;
+    test_sweep(CLNN_CONV_ALGO_DEPTHWISE);
+}
+
+/* The depthwise kernel's blocks (TW x TH outputs per work-item) and work-groups: blocks
+ * wider and taller than the map, scalar work-items in wide groups, tails in both
+ * directions. */
+static void test_depthwise_knobs(void **state)
+{
+    (void)state;
+    static const int cfgs[][4] = {
+        {1, 1, 1, 1}, {16, 4, 1, 1}, {2, 2, 32, 4}, {8, 8, 1, 8}, {4, 1, 16, 1}, {1, 8, 128, 1},
+    };
+    const shape sh[] = {
+        {2, 9, 13, 19, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 9},
+        {1, 8, 15, 17, 16, 3, 3, 2, 2, 1, 0, 0, 1, 1, 1, 8},
+        {1, 3, 11, 12, 3, 5, 5, 1, 2, 2, 2, 2, 2, 2, 1, 3},
+    };
+    for (size_t l = 0; l < CLNN_ARRAY_LEN(sh); l++)
+        for (size_t i = 0; i < CLNN_ARRAY_LEN(cfgs); i++) {
+            clnn_knob_config cfg;
+            memset(&cfg, 0, sizeof cfg);
+            for (int j = 0; j < 4; j++) cfg.v[j] = cfgs[i][j];
+            clnn_conv_params p = params_of(&sh[l], &epilogues[(i + l) % CLNN_ARRAY_LEN(epilogues)]);
+            check_layer(&p, CLNN_CONV_ALGO_DEPTHWISE, &cfg, (uint32_t)(100 + l * 10 + i));
+        }
 }
 
 /* Knob settings other than the CPU defaults: GPU-style scalar work-items in wide groups,
@@ -368,12 +403,17 @@ static void test_strided_output(void **state)
     (void)state;
     const shape sh = {2, 16, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
     const shape sh1 = {2, 16, 9, 9, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+    const shape shd = {2, 16, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16};
     const clnn_conv_algo algos[] = {CLNN_CONV_ALGO_DIRECT, CLNN_CONV_ALGO_GEMM_1X1,
-                                    CLNN_CONV_ALGO_WINOGRAD_2X2, CLNN_CONV_ALGO_WINOGRAD_4X4};
+                                    CLNN_CONV_ALGO_WINOGRAD_2X2, CLNN_CONV_ALGO_WINOGRAD_4X4,
+                                    CLNN_CONV_ALGO_DEPTHWISE};
     for (size_t a = 0; a < CLNN_ARRAY_LEN(algos); a++) {
-        clnn_conv_params p = params_of(algos[a] == CLNN_CONV_ALGO_GEMM_1X1 ? &sh1 : &sh,
+        clnn_conv_params p = params_of(algos[a] == CLNN_CONV_ALGO_GEMM_1X1   ? &sh1
+                                       : algos[a] == CLNN_CONV_ALGO_DEPTHWISE ? &shd
+                                                                              : &sh,
                                        &epilogues[5]); /* bias, residual, relu */
-        size_t nin = 2 * 16 * 81, nout = 2 * 16 * 81, nw = 16 * 16 * (size_t)p.kernel_h * p.kernel_w;
+        size_t nin = 2 * 16 * 81, nout = 2 * 16 * 81,
+               nw = 16 * (size_t)(16 / p.groups) * p.kernel_h * p.kernel_w;
         float *x = malloc(nin * 4), *w = malloc(nw * 4), *b = malloc(16 * 4), *r = malloc(nout * 4);
         float *want = malloc(nout * 4);
         tu_fill_uniform(x, nin, 1, -1, 1);
@@ -420,9 +460,10 @@ static void test_auto_choice(void **state)
         {1, 128, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {1, 64, 28, 28, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
         {1, 3, 28, 28, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},
+        {1, 32, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32},
     };
     const clnn_conv_algo want[] = {CLNN_CONV_ALGO_WINOGRAD_4X4, CLNN_CONV_ALGO_GEMM_1X1,
-                                   CLNN_CONV_ALGO_DIRECT};
+                                   CLNN_CONV_ALGO_DIRECT, CLNN_CONV_ALGO_DEPTHWISE};
     for (size_t i = 0; i < CLNN_ARRAY_LEN(sh); i++) {
         clnn_conv_params p = params_of(&sh[i], &epilogues[1]);
         size_t nw = (size_t)p.out_channels * p.in_channels * p.kernel_h * p.kernel_w;
@@ -447,6 +488,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_direct),        cmocka_unit_test(test_gemm1x1),
         cmocka_unit_test(test_winograd2),     cmocka_unit_test(test_winograd4),
+        cmocka_unit_test(test_depthwise), cmocka_unit_test(test_depthwise_knobs),
         cmocka_unit_test(test_knob_variants), cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_mismatched_buffers), cmocka_unit_test(test_auto_choice),
         cmocka_unit_test(test_strided_output),

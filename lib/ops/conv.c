@@ -19,6 +19,7 @@ static const conv_algo_impl *impl_of(clnn_conv_algo algo)
     case CLNN_CONV_ALGO_GEMM_1X1: return &clnn_conv_1x1_impl;
     case CLNN_CONV_ALGO_WINOGRAD_2X2: return &clnn_conv_winograd2_impl;
     case CLNN_CONV_ALGO_WINOGRAD_4X4: return &clnn_conv_winograd4_impl;
+    case CLNN_CONV_ALGO_DEPTHWISE: return &clnn_conv_dw_impl;
     default: return NULL;
     }
 }

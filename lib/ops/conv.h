@@ -55,6 +55,7 @@ extern const conv_algo_impl clnn_conv_direct_impl;
 extern const conv_algo_impl clnn_conv_1x1_impl;
 extern const conv_algo_impl clnn_conv_winograd2_impl;
 extern const conv_algo_impl clnn_conv_winograd4_impl;
+extern const conv_algo_impl clnn_conv_dw_impl;
 
 /* Validates params and fills the shape. */
 clnn_status clnn_conv_shape_init(const clnn_context *ctx, const clnn_conv_params *params,

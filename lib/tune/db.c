@@ -330,6 +330,7 @@ static const conv_algo_impl *impl_for(clnn_conv_algo a)
     case CLNN_CONV_ALGO_GEMM_1X1: return &clnn_conv_1x1_impl;
     case CLNN_CONV_ALGO_WINOGRAD_2X2: return &clnn_conv_winograd2_impl;
     case CLNN_CONV_ALGO_WINOGRAD_4X4: return &clnn_conv_winograd4_impl;
+    case CLNN_CONV_ALGO_DEPTHWISE: return &clnn_conv_dw_impl;
     default: return NULL;
     }
 }
@@ -907,6 +908,7 @@ const clnn_tune_db *clnn_tune_db_of(clnn_context *ctx, clnn_device *dev)
 clnn_conv_algo clnn_tune_heuristic(const conv_shape *s, const clnn_device_info *dev)
 {
     (void)dev;
+    if (!clnn_conv_dw_impl.check(s)) return CLNN_CONV_ALGO_DEPTHWISE;
     if (!clnn_conv_1x1_impl.check(s)) return CLNN_CONV_ALGO_GEMM_1X1;
     if (!clnn_conv_winograd4_impl.check(s) && s->Cg >= 96 && s->Kg >= 64 && s->P >= 8 &&
         s->Q >= 8)

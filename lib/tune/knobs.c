@@ -28,6 +28,14 @@ static const clnn_algo_knobs tables[] = {
     {CLNN_CONV_ALGO_GEMM_1X1, 5, {GEMM_KNOBS}},
     {CLNN_CONV_ALGO_WINOGRAD_2X2, 5, {GEMM_KNOBS}},
     {CLNN_CONV_ALGO_WINOGRAD_4X4, 5, {GEMM_KNOBS}},
+    {CLNN_CONV_ALGO_DEPTHWISE,
+     4,
+     {
+         {"VEC", "outputs per work-item along the width (a vector)", 5, {1, 2, 4, 8, 16}},
+         {"TH", "output rows per work-item", 4, {1, 2, 4, 8}},
+         {"WGX", "work-items per group along the width", 8, {1, 2, 4, 8, 16, 32, 64, 128}},
+         {"WGY", "work-items per group along rows", 4, {1, 2, 4, 8}},
+     }},
 };
 
 const clnn_algo_knobs *clnn_knobs_table(clnn_conv_algo algo)
@@ -52,10 +60,43 @@ static int pow2_at_least(int x, int cap)
     return v;
 }
 
+/* Depthwise (VEC, TH, WGX, WGY): CPUs compute a vector of outputs per work-item and a
+ * work-group spanning the row; GPUs want scalar work-items, many along the width. */
+static void dw_default(const clnn_conv_params *p, const clnn_device_info *dev,
+                       clnn_knob_config *cfg)
+{
+    const bool gpu = dev->type == CLNN_DEVICE_TYPE_GPU;
+    int P = 1, Q = 1;
+    clnn_conv_output_size(p, &P, &Q);
+    /* The widest vector (up to the device's) whose blocks waste at most an eighth of a row. */
+    int vec = 4;
+    for (int v = dev->native_vector_width_float >= 16 ? 16 : 8; v > 4; v /= 2)
+        if ((long)((Q + v - 1) / v) * v * 8 <= 9L * Q) {
+            vec = v;
+            break;
+        }
+    cfg->v[0] = gpu ? 1 : vec;
+    /* Taller blocks share more input rows between output rows; on small maps one block
+     * spanning the map also saves the launches of many tiny work-groups. */
+    cfg->v[1] = gpu ? 2 : P <= 8 ? 8 : P <= 28 ? 4 : 2;
+    cfg->v[2] = gpu ? 32 : pow2_at_least((Q + vec - 1) / vec, 16);
+    cfg->v[3] = gpu ? 4 : 1;
+    while (cfg->v[3] > 1 && ((size_t)cfg->v[3] > dev->max_work_item_sizes[1] ||
+                             (size_t)cfg->v[2] * cfg->v[3] > dev->max_work_group_size))
+        cfg->v[3] /= 2;
+    while (cfg->v[2] > 1 && ((size_t)cfg->v[2] > dev->max_work_item_sizes[0] ||
+                             (size_t)cfg->v[2] * cfg->v[3] > dev->max_work_group_size))
+        cfg->v[2] /= 2;
+}
+
 void clnn_knobs_default(clnn_conv_algo algo, const clnn_conv_params *p,
                         const clnn_device_info *dev, clnn_knob_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    if (algo == CLNN_CONV_ALGO_DEPTHWISE) {
+        dw_default(p, dev, cfg);
+        return;
+    }
     const bool gpu = dev->type == CLNN_DEVICE_TYPE_GPU;
     const int groups = p->groups > 0 ? p->groups : 1;
     const int Kg = p->out_channels / groups;
@@ -117,6 +158,22 @@ bool clnn_knobs_valid(clnn_conv_algo algo, const clnn_knob_config *cfg,
             *why = "a knob has a value outside its table";
             return false;
         }
+    }
+    if (algo == CLNN_CONV_ALGO_DEPTHWISE) {
+        /* VEC, TH, WGX, WGY: the block's accumulators and a row's taps in registers. */
+        const int tw = cfg->v[0], th = cfg->v[1], dwx = cfg->v[2], dwy = cfg->v[3];
+        if ((size_t)dwx * dwy > dev->max_work_group_size ||
+            (size_t)dwx > dev->max_work_item_sizes[0] ||
+            (size_t)dwy > dev->max_work_item_sizes[1]) {
+            *why = "work-group larger than the device allows";
+            return false;
+        }
+        if (tw * th > 64) {
+            *why = "output block above 64 floats";
+            return false;
+        }
+        *why = NULL;
+        return true;
     }
     const int tile = cfg->v[0], vec = cfg->v[1], tv = cfg->v[2], wgx = cfg->v[3],
               wgy = cfg->v[4];
