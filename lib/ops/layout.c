@@ -1,0 +1,575 @@
+/*
+ * layout.c - operators that move elements without arithmetic: Transpose, Slice (kernel
+ * layout_copy in kernels/layout.cl) and Gather (layout_gather). Each is described on the
+ * host as a strided map from output index to input index (lay_map): the same map drives the
+ * device kernel, the plain C reference and the fold of int64 shape arithmetic (Gather and
+ * Slice on Shape outputs), so the three cannot disagree.
+ */
+#include "layer_small.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LAY_MAX CLNN_MAX_DIMS
+
+typedef struct layout_attrs {
+    int64_t perm[CLNN_MAX_DIMS]; /* Transpose */
+    int nperm;
+    int64_t starts[CLNN_MAX_DIMS], ends[CLNN_MAX_DIMS], axes[CLNN_MAX_DIMS]; /* Slice 1 */
+    int nstarts, nends, naxes;
+    int64_t axis; /* Gather */
+} layout_attrs;
+
+/* out[i] = in[base + sum_k r_k * stride[k]], r_k the digits of i in dims (mod[k] > 0: r_k
+ * taken modulo mod[k]). */
+typedef struct lay_map {
+    int ndim;
+    int64_t dims[LAY_MAX], stride[LAY_MAX], mod[LAY_MAX];
+    int64_t base;
+} lay_map;
+
+static void strides_of(const gtensor *x, int64_t *s)
+{
+    int64_t acc = 1;
+    for (int k = x->ndim - 1; k >= 0; k--) {
+        s[k] = acc;
+        acc *= x->dims[k];
+    }
+}
+
+/* ---- Transpose ---------------------------------------------------------------------------- */
+
+static clnn_status transpose_map(const clnn_graph *g, const gnode *n, lay_map *m)
+{
+    const gtensor *x = op_in(g, n, 0);
+    const layout_attrs *a = OP_A(n, layout_attrs);
+    int64_t perm[LAY_MAX], s[LAY_MAX];
+    const int r = x->ndim;
+    if (a->nperm) {
+        bool seen[LAY_MAX] = {false};
+        if (a->nperm != r)
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "perm has %d values for a %d-D input",
+                           a->nperm, r);
+        for (int k = 0; k < r; k++) {
+            if (a->perm[k] < 0 || a->perm[k] >= r || seen[a->perm[k]])
+                return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                               "perm is not a permutation of 0..%d (value %lld at %d)", r - 1,
+                               (long long)a->perm[k], k);
+            seen[a->perm[k]] = true;
+            perm[k] = a->perm[k];
+        }
+    } else {
+        for (int k = 0; k < r; k++) perm[k] = r - 1 - k; /* default: reversed */
+    }
+    strides_of(x, s);
+    memset(m, 0, sizeof *m);
+    m->ndim = r;
+    for (int k = 0; k < r; k++) {
+        m->dims[k] = x->dims[perm[k]];
+        m->stride[k] = s[perm[k]];
+    }
+    return CLNN_STATUS_OK;
+}
+
+/* ---- Slice -------------------------------------------------------------------------------- */
+
+static clnn_status slice_map(const clnn_graph *g, const gnode *n, lay_map *m)
+{
+    const gtensor *x = op_in(g, n, 0);
+    const layout_attrs *a = OP_A(n, layout_attrs);
+    int64_t st[LAY_MAX], en[LAY_MAX], ax[LAY_MAX], sp[LAY_MAX];
+    int ns, ne, na, nsp;
+    clnn_status s = CLNN_STATUS_OK;
+    if (n->version < 10) {
+        ns = a->nstarts, ne = a->nends, na = a->naxes;
+        memcpy(st, a->starts, sizeof st);
+        memcpy(en, a->ends, sizeof en);
+        memcpy(ax, a->axes, sizeof ax);
+        nsp = 0;
+    } else {
+        s = op_const_ints(g, n, 1, "starts", st, LAY_MAX, &ns);
+        if (s == CLNN_STATUS_OK) s = op_const_ints(g, n, 2, "ends", en, LAY_MAX, &ne);
+        na = nsp = 0;
+        if (s == CLNN_STATUS_OK && op_in(g, n, 3))
+            s = op_const_ints(g, n, 3, "axes", ax, LAY_MAX, &na);
+        if (s == CLNN_STATUS_OK && op_in(g, n, 4))
+            s = op_const_ints(g, n, 4, "steps", sp, LAY_MAX, &nsp);
+        if (s != CLNN_STATUS_OK) return s;
+        if (!op_in(g, n, 3)) na = -1;
+    }
+    if (n->version < 10 && na == 0) na = -1;
+    if (na < 0) { /* axes absent: the first ns */
+        na = ns;
+        for (int k = 0; k < ns; k++) ax[k] = k;
+    }
+    if (ne != ns || na != ns || (nsp && nsp != ns) || ns > x->ndim)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "%d starts, %d ends, %d axes, %d steps for a %d-D input", ns, ne, na,
+                       nsp, x->ndim);
+    int64_t s0[LAY_MAX];
+    strides_of(x, s0);
+    memset(m, 0, sizeof *m);
+    m->ndim = x->ndim;
+    for (int k = 0; k < x->ndim; k++) m->dims[k] = x->dims[k], m->stride[k] = s0[k];
+    bool done[LAY_MAX] = {false};
+    for (int i = 0; i < ns; i++) {
+        const int k = op_norm_axis(ax[i], x->ndim);
+        if (k < 0 || done[k])
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "axis %lld is out of range or repeated",
+                           (long long)ax[i]);
+        done[k] = true;
+        const int64_t d = x->dims[k];
+        int64_t step = nsp ? sp[i] : 1, b = st[i], e = en[i];
+        if (step == 0) return op_fail(n, CLNN_STATUS_INVALID_MODEL, "step 0 on axis %d", k);
+        /* A step longer than the axis takes one element at most: clamped so that products
+         * cannot overflow. */
+        if (step > d + 1) step = d + 1;
+        if (step < -(d + 1)) step = -(d + 1);
+        if (b < 0) b += d;
+        if (e < 0) e += d;
+        int64_t cnt;
+        if (step > 0) {
+            b = b < 0 ? 0 : b > d ? d : b;
+            e = e < 0 ? 0 : e > d ? d : e;
+            cnt = e > b ? (e - b + step - 1) / step : 0;
+        } else {
+            b = b < 0 ? 0 : b > d - 1 ? d - 1 : b;
+            e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
+            cnt = b > e ? (b - e - step - 1) / -step : 0;
+        }
+        m->dims[k] = cnt;
+        if (cnt > 0) m->base += b * s0[k];
+        m->stride[k] = step * s0[k];
+    }
+    return CLNN_STATUS_OK;
+}
+
+/* ---- the maps ----------------------------------------------------------------------------- */
+
+static clnn_status map_of(const clnn_graph *g, const gnode *n, lay_map *m)
+{
+    switch (n->op) {
+    case OP_TRANSPOSE: return transpose_map(g, n, m);
+    case OP_SLICE: return slice_map(g, n, m);
+    default: return op_fail(n, CLNN_STATUS_INTERNAL, "no layout map");
+    }
+}
+
+/* The output's shape (a map's dims are the output's, except for operators whose map views
+ * it in more dimensions). */
+static clnn_status map_infer(clnn_graph *g, gnode *n)
+{
+    lay_map m;
+    clnn_status st = map_of(g, n, &m);
+    if (st != CLNN_STATUS_OK) return st;
+    return op_set_out(g, n, 0, op_in(g, n, 0)->dtype, m.dims, m.ndim);
+}
+
+static void map_apply(const lay_map *m, const void *in, void *out, size_t es)
+{
+    size_t count = (size_t)clnn_shape_count(m->dims, m->ndim);
+    int64_t idx[LAY_MAX] = {0};
+    for (size_t i = 0; i < count; i++) {
+        int64_t src = m->base;
+        for (int k = 0; k < m->ndim; k++)
+            src += (m->mod[k] > 0 ? idx[k] % m->mod[k] : idx[k]) * m->stride[k];
+        memcpy((char *)out + i * es, (const char *)in + (size_t)src * es, es);
+        for (int k = m->ndim - 1; k >= 0; k--) {
+            if (++idx[k] < m->dims[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+/* Any element type: the same map on the host's values. */
+static clnn_status map_fold(clnn_graph *g, gnode *n)
+{
+    lay_map m;
+    clnn_status st = map_of(g, n, &m);
+    if (st != CLNN_STATUS_OK) return st;
+    const gtensor *x = op_in(g, n, 0);
+    void *out = op_out_alloc(g, n, 0);
+    if (!out) return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+    map_apply(&m, op_host_data(x), out, op_host_esize(x));
+    return CLNN_STATUS_OK;
+}
+
+/* Size-1 dimensions dropped and neighbours that are one run in the input merged, so the
+ * kernel decomposes as few digits as possible (Transpose [0,2,3,1] becomes 3-D). */
+static void map_coalesce(lay_map *m)
+{
+    lay_map c;
+    memset(&c, 0, sizeof c);
+    c.base = m->base;
+    for (int k = 0; k < m->ndim; k++) {
+        if (m->dims[k] == 1) continue;
+        if (c.ndim > 0 && !m->mod[k] && !c.mod[c.ndim - 1] &&
+            c.stride[c.ndim - 1] == m->stride[k] * m->dims[k]) {
+            c.dims[c.ndim - 1] *= m->dims[k];
+            c.stride[c.ndim - 1] = m->stride[k];
+            continue;
+        }
+        c.dims[c.ndim] = m->dims[k];
+        c.stride[c.ndim] = m->stride[k];
+        c.mod[c.ndim] = m->mod[k];
+        c.ndim++;
+    }
+    if (c.ndim == 0) c.ndim = 1, c.dims[0] = 1, c.stride[0] = 0;
+    *m = c;
+}
+
+/* ---- the layout layer --------------------------------------------------------------------- */
+
+typedef struct layout_state {
+    clnn_context *ctx;
+    clnn_device *dev;
+    char *node;
+    const char *op;
+    cl_kernel k;
+    int count, in_count, ndim, base;
+    cl_int8 dims, strides, mods;
+    /* Gather */
+    clnn_buffer idx;
+    int nidx, inner, axis_dim;
+} layout_state;
+
+static void layout_destroy(void *state)
+{
+    layout_state *s = state;
+    if (!s) return;
+    if (s->k) clReleaseKernel(s->k);
+    clnn_buffer_release(&s->idx);
+    free(s->node);
+    free(s);
+}
+
+static layout_state *state_new(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
+                               const gnode *n)
+{
+    layout_state *s = calloc(1, sizeof *s);
+    if (!s || !(s->node = clnn_strdup(n->name))) {
+        free(s);
+        clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "node '%s' (%s)", n->name,
+                  clnn_op_name(n->op));
+        return NULL;
+    }
+    s->ctx = ctx;
+    s->dev = dev;
+    s->op = clnn_op_name(n->op);
+    s->count = (int)clnn_tensor_count(clnn_node_output(g, n));
+    s->in_count = (int)clnn_tensor_count(clnn_node_input(g, n, 0));
+    return s;
+}
+
+static clnn_status layout_prepare(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
+                                  const gnode *n, void **state)
+{
+    *state = NULL;
+    const char *op = clnn_op_name(n->op);
+    clnn_status st = small_count_ok(ctx, n->name, op, clnn_tensor_count(clnn_node_output(g, n)));
+    if (st == CLNN_STATUS_OK)
+        st = small_count_ok(ctx, n->name, op, clnn_tensor_count(clnn_node_input(g, n, 0)));
+    if (st != CLNN_STATUS_OK) return st;
+    lay_map m;
+    st = map_of(g, n, &m);
+    if (st != CLNN_STATUS_OK) return st;
+    map_coalesce(&m);
+    layout_state *s = state_new(ctx, dev, g, n);
+    if (!s) return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+    s->ndim = m.ndim;
+    s->base = (int)m.base;
+    for (int k = 0; k < LAY_MAX; k++) {
+        s->dims.s[k] = k < m.ndim ? (cl_int)m.dims[k] : 1;
+        s->strides.s[k] = k < m.ndim ? (cl_int)m.stride[k] : 0;
+        s->mods.s[k] = k < m.ndim ? (cl_int)m.mod[k] : 0;
+    }
+    st = clnn_kernel_create(ctx, dev, "layout", "", "layout_copy", &s->k);
+    if (st != CLNN_STATUS_OK) {
+        layout_destroy(s);
+        return small_fail(ctx, n->name, op, st);
+    }
+    *state = s;
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status layout_enqueue(void *state, cl_command_queue q, const layer_io *io,
+                                  cl_uint nw, const cl_event *w, cl_event *done)
+{
+    layout_state *s = state;
+    clnn_status st = small_check(s->ctx, s->node, s->op, io->out, (size_t)s->count, "output");
+    if (st == CLNN_STATUS_OK)
+        st = small_check(s->ctx, s->node, s->op, io->in[0], (size_t)s->in_count, "input");
+    if (st != CLNN_STATUS_OK) return st;
+    clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(io->out),     CLNN_ARG(s->count),
+                       CLNN_ARG(s->base),   CLNN_ARG(s->ndim),     CLNN_ARG(s->dims),
+                       CLNN_ARG(s->strides), CLNN_ARG(s->mods)};
+    st = clnn_set_args(s->ctx, s->k, "layout_copy", args, CLNN_ARRAY_LEN(args));
+    size_t gs = (size_t)s->count, l = small_local(s->dev, gs);
+    if (st == CLNN_STATUS_OK)
+        st = clnn_launch(s->ctx, q, s->k, "layout_copy", 1, &gs, &l, nw, w, done);
+    return st == CLNN_STATUS_OK ? st : small_fail(s->ctx, s->node, s->op, st);
+}
+
+static clnn_status layout_reference(const clnn_graph *g, const gnode *n, const float *const *in,
+                                    const float *residual, float *out)
+{
+    (void)residual;
+    lay_map m;
+    clnn_status st = map_of(g, n, &m);
+    if (st != CLNN_STATUS_OK) return st;
+    if (!in[0])
+        return op_fail(n, CLNN_STATUS_INVALID_ARGUMENT, "the reference needs the input's data");
+    map_apply(&m, in[0], out, sizeof(float));
+    return CLNN_STATUS_OK;
+}
+
+static const clnn_layer_impl clnn_layer_layout = {
+    .name = "layout",
+    .host_inputs = 0x1eu, /* Slice's starts/ends/axes/steps, Expand's shape, Tile's repeats */
+    .prepare = layout_prepare,
+    .enqueue = layout_enqueue,
+    .reference = layout_reference,
+    .destroy = layout_destroy,
+};
+
+/* ---- Gather ------------------------------------------------------------------------------- */
+
+typedef struct gather_geom {
+    int axis;
+    int64_t outer, axis_dim, inner, nidx;
+} gather_geom;
+
+static clnn_status gather_geom_of(const clnn_graph *g, const gnode *n, gather_geom *q)
+{
+    const gtensor *x = op_in(g, n, 0), *ix = op_in(g, n, 1);
+    const int64_t axis = OP_A(n, layout_attrs)->axis;
+    q->axis = op_norm_axis(axis, x->ndim);
+    if (x->ndim == 0 || q->axis < 0)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "axis %lld is out of range for %d-D data",
+                       (long long)axis, x->ndim);
+    if (ix->dtype != CLNN_DTYPE_INT64)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "indices '%s' are %s, not integers",
+                       ix->name, clnn_dtype_name(ix->dtype));
+    q->outer = clnn_shape_count(x->dims, q->axis);
+    q->axis_dim = x->dims[q->axis];
+    q->inner = clnn_shape_count(x->dims + q->axis + 1, x->ndim - q->axis - 1);
+    q->nidx = clnn_shape_count(ix->dims, ix->ndim);
+    return CLNN_STATUS_OK;
+}
+
+/* Index i of the constant indices normalised to [0, axis_dim); an error naming the node when
+ * it is outside [-axis_dim, axis_dim). */
+static clnn_status gather_index(const gnode *n, const gtensor *ix, const gather_geom *q,
+                                int64_t i, int64_t *v)
+{
+    int64_t k = ix->idata[i];
+    if (k < -q->axis_dim || k >= q->axis_dim)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "index %lld (element %lld of '%s') is out of range for axis %d of size "
+                       "%lld", (long long)k, (long long)i, ix->name, q->axis, (long long)q->axis_dim);
+    *v = k < 0 ? k + q->axis_dim : k;
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status gather_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0), *ix = op_in(g, n, 1);
+    gather_geom q;
+    clnn_status st = gather_geom_of(g, n, &q);
+    if (st != CLNN_STATUS_OK) return st;
+    if (x->ndim + ix->ndim - 1 > CLNN_MAX_DIMS)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "the output would have %d dimensions",
+                       x->ndim + ix->ndim - 1);
+    if (ix->idata)
+        for (int64_t i = 0; i < q.nidx; i++) {
+            int64_t v = 0;
+            st = gather_index(n, ix, &q, i, &v);
+            if (st != CLNN_STATUS_OK) return st;
+        }
+    int64_t d[CLNN_MAX_DIMS];
+    int nd = 0;
+    for (int k = 0; k < q.axis; k++) d[nd++] = x->dims[k];
+    for (int k = 0; k < ix->ndim; k++) d[nd++] = ix->dims[k];
+    for (int k = q.axis + 1; k < x->ndim; k++) d[nd++] = x->dims[k];
+    return op_set_out(g, n, 0, x->dtype, d, nd);
+}
+
+static clnn_status gather_apply(const clnn_graph *g, const gnode *n, const void *in, void *out,
+                                size_t es)
+{
+    const gtensor *ix = op_in(g, n, 1);
+    gather_geom q;
+    clnn_status st = gather_geom_of(g, n, &q);
+    if (st != CLNN_STATUS_OK) return st;
+    if (!ix->idata)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "indices '%s' must be known when the "
+                       "session is created", ix->name);
+    const size_t row = (size_t)q.inner * es;
+    for (int64_t o = 0; o < q.outer; o++)
+        for (int64_t j = 0; j < q.nidx; j++) {
+            int64_t v = 0;
+            st = gather_index(n, ix, &q, j, &v);
+            if (st != CLNN_STATUS_OK) return st;
+            memcpy((char *)out + (size_t)(o * q.nidx + j) * row,
+                   (const char *)in + (size_t)(o * q.axis_dim + v) * row, row);
+        }
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status gather_fold(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0);
+    void *out = op_out_alloc(g, n, 0);
+    if (!out) return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+    return gather_apply(g, n, op_host_data(x), out, op_host_esize(x));
+}
+
+static clnn_status gather_reference(const clnn_graph *g, const gnode *n, const float *const *in,
+                                    const float *residual, float *out)
+{
+    (void)residual;
+    if (!in[0])
+        return op_fail(n, CLNN_STATUS_INVALID_ARGUMENT, "the reference needs the data");
+    return gather_apply(g, n, in[0], out, sizeof(float));
+}
+
+static clnn_status gather_prepare(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
+                                  const gnode *n, void **state)
+{
+    *state = NULL;
+    const gtensor *ix = clnn_node_input(g, n, 1);
+    clnn_status st = small_count_ok(ctx, n->name, "Gather",
+                                    clnn_tensor_count(clnn_node_output(g, n)));
+    if (st == CLNN_STATUS_OK)
+        st = small_count_ok(ctx, n->name, "Gather", clnn_tensor_count(clnn_node_input(g, n, 0)));
+    if (st != CLNN_STATUS_OK) return st;
+    if (!ix->idata)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "indices '%s' must be known when the "
+                       "session is created (an initializer, or computed from shapes)", ix->name);
+    gather_geom q;
+    st = gather_geom_of(g, n, &q);
+    if (st != CLNN_STATUS_OK) return st;
+    int *idx = malloc((size_t)(q.nidx ? q.nidx : 1) * sizeof *idx);
+    if (!idx) return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "node '%s' (Gather)", n->name);
+    for (int64_t i = 0; i < q.nidx && st == CLNN_STATUS_OK; i++) {
+        int64_t v = 0;
+        st = gather_index(n, ix, &q, i, &v);
+        idx[i] = (int)v;
+    }
+    layout_state *s = st == CLNN_STATUS_OK ? state_new(ctx, dev, g, n) : NULL;
+    if (st == CLNN_STATUS_OK && !s) st = CLNN_STATUS_OUT_OF_HOST_MEMORY;
+    if (st == CLNN_STATUS_OK) {
+        s->nidx = (int)q.nidx;
+        s->inner = (int)q.inner;
+        s->axis_dim = (int)q.axis_dim;
+        st = clnn_buffer_upload(ctx, dev, &s->idx, idx, (size_t)(q.nidx ? q.nidx : 1) * sizeof *idx,
+                                "Gather indices");
+        if (st == CLNN_STATUS_OK)
+            st = clnn_kernel_create(ctx, dev, "layout", "", "layout_gather", &s->k);
+        if (st != CLNN_STATUS_OK) st = small_fail(ctx, n->name, "Gather", st);
+    }
+    free(idx);
+    if (st != CLNN_STATUS_OK) {
+        layout_destroy(s);
+        return st;
+    }
+    *state = s;
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status gather_enqueue(void *state, cl_command_queue q, const layer_io *io,
+                                  cl_uint nw, const cl_event *w, cl_event *done)
+{
+    layout_state *s = state;
+    clnn_status st = small_check(s->ctx, s->node, s->op, io->out, (size_t)s->count, "output");
+    if (st == CLNN_STATUS_OK)
+        st = small_check(s->ctx, s->node, s->op, io->in[0], (size_t)s->in_count, "data");
+    if (st != CLNN_STATUS_OK) return st;
+    clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(io->out),   CLNN_ARG(s->idx.mem),
+                       CLNN_ARG(s->count),  CLNN_ARG(s->nidx),   CLNN_ARG(s->inner),
+                       CLNN_ARG(s->axis_dim)};
+    st = clnn_set_args(s->ctx, s->k, "layout_gather", args, CLNN_ARRAY_LEN(args));
+    size_t gs = (size_t)s->count, l = small_local(s->dev, gs);
+    if (st == CLNN_STATUS_OK)
+        st = clnn_launch(s->ctx, q, s->k, "layout_gather", 1, &gs, &l, nw, w, done);
+    return st == CLNN_STATUS_OK ? st : small_fail(s->ctx, s->node, s->op, st);
+}
+
+static const clnn_layer_impl clnn_layer_gather = {
+    .name = "gather",
+    .host_inputs = 0x2u,
+    .prepare = gather_prepare,
+    .enqueue = gather_enqueue,
+    .reference = gather_reference,
+    .destroy = layout_destroy,
+};
+
+/* ---- definitions -------------------------------------------------------------------------- */
+
+static const op_attr transpose_rows[] = {
+    A_INTS("perm", layout_attrs, perm, nperm, INT64_MIN, INT64_MAX),
+};
+
+const clnn_op_def clnn_op_transpose = {
+    .name = "Transpose",
+    .since = {1, 13},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    OP_ATTRS(transpose_rows),
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = map_infer,
+    .fold = map_fold,
+    .layer = &clnn_layer_layout,
+    .notes = "any permutation; default reversed",
+};
+
+static clnn_status slice_check(gnode *n)
+{
+    if (n->version < 10 && n->ninputs > 1)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "%d inputs; before version 10 starts and ends are attributes", n->ninputs);
+    if (n->version >= 10 && n->ninputs < 3)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "starts and ends inputs are required");
+    if (n->version < 10 && (!op_attr_given(n, "starts") || !op_attr_given(n, "ends")))
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "attributes 'starts' and 'ends' are "
+                       "required");
+    return CLNN_STATUS_OK;
+}
+
+static const op_attr slice_rows[] = {
+    A_INTS("starts", layout_attrs, starts, nstarts, INT64_MIN, INT64_MAX, .until = 10),
+    A_INTS("ends", layout_attrs, ends, nends, INT64_MIN, INT64_MAX, .until = 10),
+    A_INTS("axes", layout_attrs, axes, naxes, INT64_MIN, INT64_MAX, .until = 10),
+};
+
+const clnn_op_def clnn_op_slice = {
+    .name = "Slice",
+    .since = {1, 10, 11, 13},
+    .min_in = 1, .max_in = 5, .max_out = 1,
+    .optional_in = 3u << 3,
+    OP_ATTRS(slice_rows),
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .check = slice_check,
+    .infer = map_infer,
+    .fold = map_fold,
+    .layer = &clnn_layer_layout,
+    .notes = "starts, ends, axes and steps known when the session is created; negative steps",
+};
+
+static const op_attr gather_rows[] = {
+    A_INT("axis", layout_attrs, axis, 0, -CLNN_MAX_DIMS, CLNN_MAX_DIMS - 1),
+};
+
+const clnn_op_def clnn_op_gather = {
+    .name = "Gather",
+    .since = {1, 11, 13},
+    .min_in = 2, .max_in = 2, .max_out = 1,
+    OP_ATTRS(gather_rows),
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = gather_infer,
+    .fold = gather_fold,
+    .layer = &clnn_layer_gather,
+    .notes = "any axis; indices known when the session is created",
+};
