@@ -239,12 +239,60 @@ static void test_refusals(void **state)
     refuse(g, "Slice", sl, 4, NULL, 0, "axis");
 }
 
+static void test_expand_tile_d2s(void **state)
+{
+    (void)state;
+    int ok = 1;
+    static const struct { int64_t d[4]; int nd; int64_t s[5]; int ns; } e[] = {
+        {{3, 1}, 2, {2, 1, 6}, 3}, {{1}, 1, {3, 5}, 2}, {{2, 1, 3}, 3, {1, 1}, 2},
+        {{5, 1, 7}, 3, {2, 1, 4, 7}, 4},
+    };
+    for (size_t i = 0; i < CLNN_ARRAY_LEN(e); i++) {
+        clnn_graph *g = g_x(13, e[i].d, e[i].nd);
+        i64(g, "s", e[i].s, e[i].ns);
+        const char *ins[] = {"x", "s"};
+        lt_node(g, "Expand", ins, 2, NULL, 0);
+        run_opts ro = lt_defaults((uint32_t)i);
+        ok &= lt_check(clnn_layer_find(OP_EXPAND), g, &ro, 0, 0, "Expand");
+        clnn_graph_destroy(g);
+    }
+    static const struct { int64_t d[4]; int nd; int64_t r[4]; } t[] = {
+        {{3}, 1, {4}}, {{2, 3}, 2, {1, 3}}, {{2, 1, 3, 5}, 4, {2, 3, 1, 2}},
+    };
+    for (size_t i = 0; i < CLNN_ARRAY_LEN(t); i++) {
+        clnn_graph *g = g_x(13, t[i].d, t[i].nd);
+        i64(g, "r", t[i].r, t[i].nd);
+        const char *ins[] = {"x", "r"};
+        lt_node(g, "Tile", ins, 2, NULL, 0);
+        run_opts ro = lt_defaults((uint32_t)i);
+        ok &= lt_check(clnn_layer_find(OP_TILE), g, &ro, 0, 0, "Tile");
+        clnn_graph_destroy(g);
+    }
+    for (int mode = 0; mode < 3; mode++) {
+        int64_t d[4] = {2, mode == 2 ? 3 : 18, mode == 2 ? 6 : 5, mode == 2 ? 9 : 7};
+        clnn_graph *g = g_x(13, d, 4);
+        const char *ins[] = {"x"};
+        clnn_attr at[] = {CLNN_ATTR_I("blocksize", 3), CLNN_ATTR_S("mode", mode ? "CRD" : "DCR")};
+        lt_node(g, mode == 2 ? "SpaceToDepth" : "DepthToSpace", ins, 1, at, mode == 2 ? 1 : 2);
+        run_opts ro = lt_defaults((uint32_t)mode);
+        ok &= lt_check(clnn_layer_find(mode == 2 ? OP_SPACE_TO_DEPTH : OP_DEPTH_TO_SPACE), g,
+                       &ro, 0, 0, mode == 2 ? "SpaceToDepth" : "DepthToSpace");
+        clnn_graph_destroy(g);
+    }
+    assert_true(ok);
+    int64_t d[4] = {1, 8, 2, 2};
+    clnn_attr at[] = {CLNN_ATTR_I("blocksize", 3)};
+    const char *x[] = {"x"};
+    refuse(g_x(13, d, 4), "DepthToSpace", x, 1, at, 1, "blocksize");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transpose),    cmocka_unit_test(test_slice),
         cmocka_unit_test(test_slice_values), cmocka_unit_test(test_gather),
         cmocka_unit_test(test_shape_arith),  cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_expand_tile_d2s),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

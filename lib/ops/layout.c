@@ -18,6 +18,8 @@ typedef struct layout_attrs {
     int64_t starts[CLNN_MAX_DIMS], ends[CLNN_MAX_DIMS], axes[CLNN_MAX_DIMS]; /* Slice 1 */
     int nstarts, nends, naxes;
     int64_t axis; /* Gather */
+    int64_t blocksize; /* DepthToSpace, SpaceToDepth */
+    int mode;          /* DepthToSpace: 0 DCR, 1 CRD */
 } layout_attrs;
 
 /* out[i] = in[base + sum_k r_k * stride[k]], r_k the digits of i in dims (mod[k] > 0: r_k
@@ -144,11 +146,104 @@ static clnn_status slice_map(const clnn_graph *g, const gnode *n, lay_map *m)
     return CLNN_STATUS_OK;
 }
 
+/* ---- Expand, Tile ----------------------------------------------------------------------- */
+
+static clnn_status expand_map(const clnn_graph *g, const gnode *n, lay_map *m)
+{
+    const gtensor *x = op_in(g, n, 0);
+    int64_t shape[LAY_MAX], out[LAY_MAX], s[LAY_MAX];
+    int ns, nd;
+    clnn_status st = op_const_ints(g, n, 1, "shape", shape, LAY_MAX, &ns);
+    if (st != CLNN_STATUS_OK) return st;
+    for (int k = 0; k < ns; k++)
+        if (shape[k] < 0)
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "shape value %lld at %d",
+                           (long long)shape[k], k);
+    if (!op_broadcast(x->dims, x->ndim, shape, ns, out, &nd)) {
+        char b1[160], b2[160];
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "%s does not broadcast to %s",
+                       clnn_shape_str(x->dims, x->ndim, b1, sizeof b1),
+                       clnn_shape_str(shape, ns, b2, sizeof b2));
+    }
+    strides_of(x, s);
+    memset(m, 0, sizeof *m);
+    m->ndim = nd;
+    for (int k = 0; k < nd; k++) {
+        const int j = k - (nd - x->ndim);
+        m->dims[k] = out[k];
+        m->stride[k] = j < 0 || x->dims[j] == 1 ? 0 : s[j];
+    }
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status tile_map(const clnn_graph *g, const gnode *n, lay_map *m)
+{
+    const gtensor *x = op_in(g, n, 0);
+    int64_t rep[LAY_MAX], s[LAY_MAX];
+    int nr;
+    clnn_status st = op_const_ints(g, n, 1, "repeats", rep, LAY_MAX, &nr);
+    if (st != CLNN_STATUS_OK) return st;
+    if (nr != x->ndim)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "%d repeats for a %d-D input", nr, x->ndim);
+    strides_of(x, s);
+    memset(m, 0, sizeof *m);
+    m->ndim = x->ndim;
+    for (int k = 0; k < x->ndim; k++) {
+        if (rep[k] < 0 || !op_mul_ok(rep[k], x->dims[k], &m->dims[k]))
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "repeat %lld on axis %d",
+                           (long long)rep[k], k);
+        m->stride[k] = s[k];
+        m->mod[k] = rep[k] > 1 ? x->dims[k] : 0;
+    }
+    return CLNN_STATUS_OK;
+}
+
+/* ---- DepthToSpace, SpaceToDepth: transposes of 6-D views ------------------------------ */
+
+static clnn_status d2s_map(const clnn_graph *g, const gnode *n, lay_map *m, int64_t *out)
+{
+    const gtensor *x = op_in(g, n, 0);
+    const layout_attrs *a = OP_A(n, layout_attrs);
+    const int64_t b = a->blocksize;
+    if (x->ndim != 4)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "the input is %d-D, not 4-D", x->ndim);
+    const int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    const bool d2s = n->op == OP_DEPTH_TO_SPACE;
+    if (b < 1 || (d2s ? C % (b * b) : H % b || W % b))
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "blocksize %lld does not divide %s",
+                       (long long)b, d2s ? "the channels by its square" : "the height and width");
+    memset(m, 0, sizeof *m);
+    m->ndim = 6;
+    if (d2s) {
+        const int64_t c = C / (b * b);
+        /* DCR: [N, b1, b2, c, H, W]; CRD: [N, c, b1, b2, H, W]; both read as
+         * [N, c, H, b1, W, b2]. */
+        const int64_t sc = a->mode ? b * b * H * W : H * W;
+        const int64_t sb1 = a->mode ? b * H * W : b * c * H * W;
+        const int64_t sb2 = a->mode ? H * W : c * H * W;
+        const int64_t d[6] = {N, c, H, b, W, b}, st[6] = {C * H * W, sc, W, sb1, 1, sb2};
+        memcpy(m->dims, d, sizeof d), memcpy(m->stride, st, sizeof st);
+        out[0] = N, out[1] = c, out[2] = H * b, out[3] = W * b;
+    } else {
+        /* [N, C, H/b, b1, W/b, b2] read as [N, b1, b2, C, H/b, W/b]. */
+        const int64_t d[6] = {N, b, b, C, H / b, W / b};
+        const int64_t st[6] = {C * H * W, W, 1, H * W, b * W, b};
+        memcpy(m->dims, d, sizeof d), memcpy(m->stride, st, sizeof st);
+        out[0] = N, out[1] = C * b * b, out[2] = H / b, out[3] = W / b;
+    }
+    return CLNN_STATUS_OK;
+}
+
 /* ---- the maps ----------------------------------------------------------------------------- */
 
 static clnn_status map_of(const clnn_graph *g, const gnode *n, lay_map *m)
 {
+    int64_t out[4];
     switch (n->op) {
+    case OP_EXPAND: return expand_map(g, n, m);
+    case OP_TILE: return tile_map(g, n, m);
+    case OP_DEPTH_TO_SPACE:
+    case OP_SPACE_TO_DEPTH: return d2s_map(g, n, m, out);
     case OP_TRANSPOSE: return transpose_map(g, n, m);
     case OP_SLICE: return slice_map(g, n, m);
     default: return op_fail(n, CLNN_STATUS_INTERNAL, "no layout map");
@@ -160,8 +255,13 @@ static clnn_status map_of(const clnn_graph *g, const gnode *n, lay_map *m)
 static clnn_status map_infer(clnn_graph *g, gnode *n)
 {
     lay_map m;
-    clnn_status st = map_of(g, n, &m);
+    int64_t out[4];
+    clnn_status st = n->op == OP_DEPTH_TO_SPACE || n->op == OP_SPACE_TO_DEPTH
+                         ? d2s_map(g, n, &m, out)
+                         : map_of(g, n, &m);
     if (st != CLNN_STATUS_OK) return st;
+    if (n->op == OP_DEPTH_TO_SPACE || n->op == OP_SPACE_TO_DEPTH)
+        return op_set_out(g, n, 0, op_in(g, n, 0)->dtype, out, 4);
     return op_set_out(g, n, 0, op_in(g, n, 0)->dtype, m.dims, m.ndim);
 }
 
@@ -572,4 +672,65 @@ const clnn_op_def clnn_op_gather = {
     .fold = gather_fold,
     .layer = &clnn_layer_gather,
     .notes = "any axis; indices known when the session is created",
+};
+
+const clnn_op_def clnn_op_expand = {
+    .name = "Expand",
+    .since = {8, 13},
+    .min_in = 2, .max_in = 2, .max_out = 1,
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = map_infer,
+    .fold = map_fold,
+    .layer = &clnn_layer_layout,
+    .notes = "the shape known when the session is created",
+};
+
+const clnn_op_def clnn_op_tile = {
+    .name = "Tile",
+    .since = {1, 6, 13},
+    .first = 6, /* version 1 takes tiles and axis inputs */
+    .min_in = 2, .max_in = 2, .max_out = 1,
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = map_infer,
+    .fold = map_fold,
+    .layer = &clnn_layer_layout,
+    .notes = "the repeats known when the session is created",
+};
+
+static const char *const d2s_modes[] = {"DCR", "CRD", NULL};
+
+static const op_attr d2s_rows[] = {
+    A_INT("blocksize", layout_attrs, blocksize, 0, 1, 1 << 16, .required = true),
+    A_ENUM("mode", layout_attrs, mode, d2s_modes, 0, .since = 11),
+};
+
+const clnn_op_def clnn_op_depth_to_space = {
+    .name = "DepthToSpace",
+    .since = {1, 11, 13},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    OP_ATTRS(d2s_rows),
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = map_infer,
+    .fold = map_fold,
+    .layer = &clnn_layer_layout,
+    .notes = "DCR and CRD",
+};
+
+static const op_attr s2d_rows[] = {
+    A_INT("blocksize", layout_attrs, blocksize, 0, 1, 1 << 16, .required = true),
+};
+
+const clnn_op_def clnn_op_space_to_depth = {
+    .name = "SpaceToDepth",
+    .since = {1, 13},
+    .min_in = 1, .max_in = 1, .max_out = 1,
+    OP_ATTRS(s2d_rows),
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = map_infer,
+    .fold = map_fold,
+    .layer = &clnn_layer_layout,
 };
