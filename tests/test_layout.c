@@ -286,13 +286,51 @@ static void test_expand_tile_d2s(void **state)
     refuse(g_x(13, d, 4), "DepthToSpace", x, 1, at, 1, "blocksize");
 }
 
+/* Split lowered into Slices and run by a session vs the folded graph: attribute sizes
+ * (opset 13 input form too), opset 18 num_outputs with an uneven last chunk, a bad sum. */
+static void test_split(void **state)
+{
+    (void)state;
+    int64_t d[4] = {2, 7, 3, 5};
+    const char *outs[] = {"a", "b", "c"}, *x[] = {"x"}, *xs[] = {"x", "s"};
+    int64_t sp[] = {1, 4, 2};
+    for (int form = 0; form < 3; form++) {
+        clnn_graph *g = g_x(form == 0 ? 11 : form == 1 ? 13 : 18, d, 4);
+        clnn_attr at[2] = {CLNN_ATTR_I("axis", -3), CLNN_ATTR_IS("split", sp, 3)};
+        size_t nat = 2;
+        if (form == 1) i64(g, "s", sp, 3), nat = 1;
+        if (form == 2) at[1] = CLNN_ATTR_I("num_outputs", 3); /* 3, 3, 1 */
+        assert_int_equal(clnn_graph_add_node(g, "Split", "split", form == 1 ? xs : x,
+                                             form == 1 ? 2 : 1, outs, 3, at, nat),
+                         CLNN_STATUS_OK);
+        for (int i = 0; i < 3; i++) assert_int_equal(clnn_graph_add_output(g, outs[i]), 0);
+        assert_true(lt_compare_folded(g, (uint32_t)form, -3, 3, 0, 0, "Split"));
+        int *order, norder;
+        assert_int_equal(clnn_graph_infer(g, 0, &order, &norder), CLNN_STATUS_OK);
+        free(order);
+        const int64_t want = form == 2 ? 1 : 2;
+        assert_int_equal(g->tensors[clnn_graph_find_tensor(g, "c")].dims[1], want);
+        clnn_graph_destroy(g);
+    }
+    int64_t bad[] = {1, 4, 3};
+    clnn_graph *g = g_x(11, d, 4);
+    clnn_attr at[2] = {CLNN_ATTR_I("axis", 1), CLNN_ATTR_IS("split", bad, 3)};
+    assert_int_equal(clnn_graph_add_node(g, "Split", "bad_split", x, 1, outs, 3, at, 2), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(clnn_graph_add_output(g, outs[i]), 0);
+    int *order = NULL, norder;
+    assert_int_not_equal(clnn_graph_infer(g, 0, &order, &norder), CLNN_STATUS_OK);
+    free(order);
+    assert_non_null(strstr(clnn_last_error(), "bad_split"));
+    clnn_graph_destroy(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transpose),    cmocka_unit_test(test_slice),
         cmocka_unit_test(test_slice_values), cmocka_unit_test(test_gather),
         cmocka_unit_test(test_shape_arith),  cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_expand_tile_d2s),
+        cmocka_unit_test(test_expand_tile_d2s), cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

@@ -20,6 +20,9 @@ typedef struct layout_attrs {
     int64_t axis; /* Gather */
     int64_t blocksize; /* DepthToSpace, SpaceToDepth */
     int mode;          /* DepthToSpace: 0 DCR, 1 CRD */
+    int64_t split[CLNN_MAX_NODE_OUTPUTS]; /* Split before 13 */
+    int nsplit;
+    int64_t num_outputs; /* Split 18 */
 } layout_attrs;
 
 /* out[i] = in[base + sum_k r_k * stride[k]], r_k the digits of i in dims (mod[k] > 0: r_k
@@ -733,4 +736,138 @@ const clnn_op_def clnn_op_space_to_depth = {
     .infer = map_infer,
     .fold = map_fold,
     .layer = &clnn_layer_layout,
+};
+
+/* ---- Split: folded on the host, or lowered into one Slice per output ---------------------- */
+
+static clnn_status split_sizes(const clnn_graph *g, const gnode *n, int *axis, int64_t *sz)
+{
+    const gtensor *x = op_in(g, n, 0);
+    const layout_attrs *a = OP_A(n, layout_attrs);
+    *axis = op_norm_axis(a->axis, x->ndim);
+    if (x->ndim == 0 || *axis < 0)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "axis %lld is out of range for %d-D input",
+                       (long long)a->axis, x->ndim);
+    const int64_t d = x->dims[*axis];
+    const int no = n->noutputs;
+    int ns = 0;
+    if (op_in(g, n, 1)) {
+        clnn_status st = op_const_ints(g, n, 1, "split", sz, CLNN_MAX_NODE_OUTPUTS, &ns);
+        if (st != CLNN_STATUS_OK) return st;
+    } else if (a->nsplit) {
+        ns = a->nsplit;
+        memcpy(sz, a->split, (size_t)ns * sizeof *sz);
+    }
+    if (ns) {
+        int64_t sum = 0;
+        for (int i = 0; i < ns; i++)
+            if (sz[i] < 0 || !op_add_ok(sum, sz[i], &sum))
+                return op_fail(n, CLNN_STATUS_INVALID_MODEL, "split value %lld", (long long)sz[i]);
+        if (ns != no || sum != d)
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                           "%d split values summing to %lld for %d outputs of an axis of %lld",
+                           ns, (long long)sum, no, (long long)d);
+        return CLNN_STATUS_OK;
+    }
+    if (op_attr_given(n, "num_outputs")) {
+        if (a->num_outputs != no)
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL, "num_outputs %lld but %d outputs",
+                           (long long)a->num_outputs, no);
+        const int64_t chunk = (d + no - 1) / no; /* the last chunk is smaller */
+        for (int i = 0; i < no; i++) {
+            int64_t b = i * chunk;
+            sz[i] = b >= d ? 0 : d - b < chunk ? d - b : chunk;
+        }
+        return CLNN_STATUS_OK;
+    }
+    if (d % no)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "an axis of %lld does not split into %d "
+                       "equal parts", (long long)d, no);
+    for (int i = 0; i < no; i++) sz[i] = d / no;
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status split_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0);
+    int64_t sz[CLNN_MAX_NODE_OUTPUTS];
+    int axis;
+    clnn_status st = split_sizes(g, n, &axis, sz);
+    for (int i = 0; st == CLNN_STATUS_OK && i < n->noutputs; i++) {
+        int64_t d[CLNN_MAX_DIMS];
+        memcpy(d, x->dims, sizeof d);
+        d[axis] = sz[i];
+        st = op_set_out(g, n, i, x->dtype, d, x->ndim);
+    }
+    return st;
+}
+
+static clnn_status split_fold(clnn_graph *g, gnode *n)
+{
+    const gtensor *x = op_in(g, n, 0);
+    int64_t sz[CLNN_MAX_NODE_OUTPUTS], s[LAY_MAX], off = 0;
+    int axis;
+    clnn_status st = split_sizes(g, n, &axis, sz);
+    if (st != CLNN_STATUS_OK) return st;
+    strides_of(x, s);
+    for (int i = 0; i < n->noutputs; off += sz[i], i++) {
+        if (!op_out(g, n, i)) continue;
+        lay_map m;
+        memset(&m, 0, sizeof m);
+        m.ndim = x->ndim;
+        for (int k = 0; k < x->ndim; k++) m.dims[k] = x->dims[k], m.stride[k] = s[k];
+        m.dims[axis] = sz[i];
+        m.base = off * s[axis];
+        void *out = op_out_alloc(g, n, i);
+        if (!out) return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+        map_apply(&m, op_host_data(x), out, op_host_esize(x));
+    }
+    return CLNN_STATUS_OK;
+}
+
+/* The executor runs nodes of one output: each used output becomes a Slice (version 1,
+ * attributes) of the input. */
+static clnn_status split_lower(clnn_graph *g, int node)
+{
+    int64_t sz[CLNN_MAX_NODE_OUTPUTS], off = 0;
+    int axis;
+    clnn_status st = split_sizes(g, &g->nodes[node], &axis, sz);
+    if (st != CLNN_STATUS_OK) return st;
+    const int no = g->nodes[node].noutputs, in = g->nodes[node].inputs[0];
+    for (int i = 0; i < no; off += sz[i], i++) {
+        const int out = g->nodes[node].outputs[i]; /* nodes may move as they grow */
+        if (out < 0) continue;
+        layout_attrs a;
+        memset(&a, 0, sizeof a);
+        a.nstarts = a.nends = a.naxes = 1;
+        a.starts[0] = off;
+        a.ends[0] = off + sz[i];
+        a.axes[0] = axis;
+        char name[512];
+        snprintf(name, sizeof name, "%.400s#%d", g->nodes[node].name, i);
+        if (clnn_graph_append_node(g, OP_SLICE, 1, name, &in, 1, &out, 1, &a) < 0)
+            return CLNN_STATUS_OUT_OF_HOST_MEMORY;
+    }
+    g->nodes[node].removed = true;
+    return CLNN_STATUS_OK;
+}
+
+static const op_attr split_rows[] = {
+    A_INT("axis", layout_attrs, axis, 0, -CLNN_MAX_DIMS, CLNN_MAX_DIMS - 1),
+    A_INTS("split", layout_attrs, split, nsplit, 0, INT64_MAX, .until = 13),
+    A_INT("num_outputs", layout_attrs, num_outputs, 0, 1, CLNN_MAX_NODE_OUTPUTS, .since = 18),
+};
+
+const clnn_op_def clnn_op_split = {
+    .name = "Split",
+    .since = {1, 2, 11, 13, 18},
+    .min_in = 1, .max_in = 2, .max_out = CLNN_MAX_NODE_OUTPUTS,
+    .optional_in = 1u << 1,
+    OP_ATTRS(split_rows),
+    .attr_size = sizeof(layout_attrs),
+    .flags = OPF_ANY_TYPE,
+    .infer = split_infer,
+    .fold = split_fold,
+    .lower = split_lower,
+    .notes = "split sizes known when the session is created; num_outputs; runs as Slices",
 };
