@@ -302,6 +302,10 @@ const clnn_layer_impl clnn_layer_lrn = {
 
 static clnn_status bn_check(gnode *n)
 {
+    if (OP_A(n, bn_attrs)->training_mode)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                       "training_mode 1 (statistics of the batch, running statistics updated) "
+                       "is not supported; clnn runs inference (training_mode 0)");
     if (n->noutputs > 1)
         return op_fail(n, CLNN_STATUS_UNSUPPORTED,
                        "%d outputs; clnn computes only the first (training mode is not "
@@ -335,7 +339,7 @@ static const op_attr bn_rows[] = {
     A_INT("spatial", bn_attrs, spatial, 1, 1, 1, .until = 9),
     A_INT("is_test", bn_attrs, is_test, 0, 0, 1, .until = 7),
     A_IGNORE("consumed_inputs", .until = 6),
-    A_INT("training_mode", bn_attrs, training_mode, 0, 0, 0, .since = 14),
+    A_INT("training_mode", bn_attrs, training_mode, 0, 0, 1, .since = 14),
 };
 
 const clnn_op_def clnn_op_batch_norm = {
@@ -347,7 +351,8 @@ const clnn_op_def clnn_op_batch_norm = {
     .check = bn_check,
     .infer = bn_infer,
     .layer = &clnn_layer_bn,
-    .notes = "inference; folded into a preceding Conv",
+    .notes = "inference (training_mode 0); folded into a preceding Conv, else standalone on "
+             "any rank >= 2",
 };
 
 static clnn_status lrn_infer(clnn_graph *g, gnode *n)
