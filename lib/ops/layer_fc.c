@@ -318,6 +318,9 @@ static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *i
     err = clEnqueueFillBuffer(q, io->out, &zero, sizeof zero, 0,
                               (size_t)f->M * f->N * f->batch * sizeof(float), 0, NULL, NULL);
     if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "clearing the output of FC '%s'", f->node);
+    /* the product after the clear, on out-of-order queues too */
+    err = clEnqueueBarrierWithWaitList(q, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "barrier in FC '%s'", f->node);
     cl_event prod = NULL;
     /* K == 0: the product is the zeros just written (CLBlast refuses empty dimensions). */
     CLBlastStatusCode s = f->K == 0 ? CLBlastSuccess
