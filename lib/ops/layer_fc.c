@@ -1,7 +1,10 @@
 /*
- * layer_fc.c - the Gemm and MatMul (2-D) operators on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
+ * layer_fc.c - the Gemm and MatMul operators on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
  * single row when it measures faster on the device (timed once per shape and remembered in
- * the context); bias and the fused activation in kernels/fc.cl. CLBlast's status codes become
+ * the context); bias and the fused activation in kernels/fc.cl. N-D MatMul broadcasts the
+ * batch dimensions numpy-style: when B has no batch (a [K,N] weight) the rows of every batch
+ * of A are one GEMM of prod(batch)*M rows; otherwise CLBlastSgemmBatched runs one product per
+ * output batch with the offsets of the broadcast operands. CLBlast's status codes become
  * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels run with the
  * parameters of the device's tuning database when it has some (lib/tune/db.c).
  */
@@ -20,6 +23,76 @@ typedef struct gemm_attrs {
     int trans_a, trans_b;
 } gemm_attrs;
 
+/* The products a Gemm or MatMul node computes: `batch` products of M x K by K x N (rows of
+ * A flattened into one product when B has no batch), with per-batch element offsets. */
+typedef struct mm_geom {
+    int M, N, K, batch;
+    bool flat; /* B is one [K,N] matrix: batch * M rows in one product */
+} mm_geom;
+
+/* MatMul's operand shapes promoted per ONNX: 1-D A is [1,K], 1-D B is [K,1]. */
+static void mm_promote(const gtensor *t, bool is_b, int64_t *d, int *nd)
+{
+    if (t->ndim == 1) {
+        d[0] = is_b ? t->dims[0] : 1;
+        d[1] = is_b ? 1 : t->dims[0];
+        *nd = 2;
+    } else {
+        memcpy(d, t->dims, sizeof(int64_t) * (size_t)t->ndim);
+        *nd = t->ndim;
+    }
+}
+
+/* Output batch index -> offset (in matrices) into an operand of batch dims bd[nb] right-aligned
+ * with the output's od[no], broadcasting dims of 1. */
+static size_t mm_batch_index(size_t idx, const int64_t *od, int no, const int64_t *bd, int nb)
+{
+    size_t off = 0, mul = 1;
+    for (int i = no - 1, j = nb - 1; i >= 0; i--, j--) {
+        size_t c = idx % (size_t)od[i];
+        idx /= (size_t)od[i];
+        if (j >= 0) {
+            if (bd[j] != 1) off += c * mul;
+            mul *= (size_t)bd[j];
+        }
+    }
+    return off;
+}
+
+/* The geometry of a node with inferred shapes; offs (3 * batch, may be NULL): offsets in
+ * floats of A, B and Y for each product. */
+static void mm_geometry(const clnn_graph *g, const gnode *n, mm_geom *m, size_t *offs)
+{
+    const gtensor *a = op_in(g, n, 0), *b = op_in(g, n, 1), *y = op_out(g, n, 0);
+    const gemm_attrs *ga = OP_A(n, gemm_attrs);
+    int64_t ad[CLNN_MAX_DIMS], bd[CLNN_MAX_DIMS];
+    int na, nb;
+    mm_promote(a, false, ad, &na);
+    mm_promote(b, true, bd, &nb);
+    m->M = (int)ad[na - (ga->trans_a ? 1 : 2)];
+    m->K = (int)ad[na - (ga->trans_a ? 2 : 1)];
+    m->N = (int)bd[nb - (ga->trans_b ? 2 : 1)];
+    int64_t od[CLNN_MAX_DIMS];
+    int no = 0;
+    size_t batch = 1, bbatch = 1;
+    for (int i = 0; i < nb - 2; i++) bbatch *= (size_t)bd[i];
+    /* The output's batch dims: y's leading dims less the M and N axes that survived. */
+    int keep = (a->ndim == 1 ? 0 : 1) + (b->ndim == 1 ? 0 : 1);
+    for (int i = 0; i < y->ndim - keep; i++) {
+        od[no++] = y->dims[i];
+        batch *= (size_t)y->dims[i];
+    }
+    m->flat = bbatch == 1 && !ga->trans_a;
+    m->batch = m->flat ? 1 : (int)batch;
+    if (m->flat) m->M *= (int)batch;
+    if (!offs) return;
+    for (size_t i = 0; i < (size_t)m->batch; i++) {
+        offs[3 * i] = mm_batch_index(i, od, no, ad, na - 2) * (size_t)m->M * m->K;
+        offs[3 * i + 1] = mm_batch_index(i, od, no, bd, nb - 2) * (size_t)m->K * m->N;
+        offs[3 * i + 2] = i * (size_t)m->M * m->N;
+    }
+}
+
 typedef struct fc_state {
     clnn_context *ctx;
     clnn_device *dev;
@@ -28,8 +101,9 @@ typedef struct fc_state {
     bool trans_a, trans_b;
     float alpha, beta;
     bool has_c, epilogue;
-    int cm, cn;
-    clnn_buffer c;
+    int cm, cn, batch;
+    size_t *offs; /* batch > 1: offsets of A, B and Y for CLBlastSgemmBatched */
+    float *alphas, *betas;
     cl_kernel epi;
     bool gemv;
     char desc[64];
@@ -83,6 +157,22 @@ static CLBlastStatusCode product(fc_state *f, bool gemv, cl_command_queue *q, cl
                           : CLBlastSgemv(CLBlastLayoutRowMajor, CLBlastTransposeYes,
                                          (size_t)f->K, (size_t)f->N, f->alpha, b, 0,
                                          (size_t)f->N, a, 0, 1, 0.0f, y, 0, 1, q, ev);
+    if (f->batch > 1) {
+        /* One GEMM per product: CLBlastSgemmBatched writes its offset arrays with blocking
+         * transfers, which deadlock behind a wait list not yet complete. A barrier after the
+         * loop is the last event on an out-of-order queue too. */
+        for (int i = 0; i < f->batch; i++) {
+            const size_t *o = f->offs + 3 * (size_t)i;
+            CLBlastStatusCode s = CLBlastSgemm(
+                CLBlastLayoutRowMajor, CLBlastTransposeNo,
+                f->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)f->M,
+                (size_t)f->N, (size_t)f->K, f->alpha, a, o[0], (size_t)f->K, b, o[1],
+                f->trans_b ? (size_t)f->K : (size_t)f->N, 0.0f, y, o[2], (size_t)f->N, q, NULL);
+            if (s != CLBlastSuccess) return s;
+        }
+        cl_int err = clEnqueueBarrierWithWaitList(*q, 0, NULL, ev);
+        return err == CL_SUCCESS ? CLBlastSuccess : (CLBlastStatusCode)err;
+    }
     /* One row of A is the same K floats whether A is 1 x K or K x 1 (transA). */
     return CLBlastSgemm(CLBlastLayoutRowMajor, f->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                         f->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)f->M,
@@ -172,9 +262,25 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     f->trans_b = ga->trans_b;
     f->alpha = ga->alpha;
     f->beta = ga->beta;
-    f->M = (int)a->dims[f->trans_a ? 1 : 0];
-    f->K = (int)a->dims[f->trans_a ? 0 : 1];
-    f->N = f->trans_b ? (int)b->dims[0] : (int)b->dims[1];
+    (void)a;
+    (void)b;
+    mm_geom geo;
+    mm_geometry(g, n, &geo, NULL);
+    f->M = geo.M;
+    f->K = geo.K;
+    f->N = geo.N;
+    f->batch = geo.batch;
+    if (f->batch > 1) {
+        /* 3 interleaved offsets per product, then the three arrays CLBlast takes */
+        f->offs = malloc(sizeof(size_t) * 6 * (size_t)f->batch);
+        f->alphas = malloc(sizeof(float) * (size_t)f->batch);
+        f->betas = calloc((size_t)f->batch, sizeof(float));
+        *state = f;
+        if (!f->offs || !f->alphas || !f->betas)
+            return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "FC layer '%s'", n->name);
+        mm_geometry(g, n, &geo, f->offs);
+        for (int i = 0; i < f->batch; i++) f->alphas[i] = f->alpha;
+    }
     f->has_c = c != NULL;
     f->epilogue = f->has_c || n->fused.act != CLNN_ACTIVATION_NONE;
     *state = f;
@@ -185,8 +291,6 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     if (f->has_c) {
         f->cm = c->ndim == 2 ? (int)c->dims[0] : 1;
         f->cn = c->ndim >= 1 ? (int)c->dims[c->ndim - 1] : 1;
-        st = clnn_buffer_upload(ctx, dev, &f->c, c->data, clnn_tensor_count(c) * sizeof(float),
-                                "FC bias");
     }
     if (st == CLNN_STATUS_OK && f->epilogue) {
         char opts[160], a[40], b[40];
@@ -195,8 +299,9 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
                  clnn_float_literal(n->fused.act_b, b), f->has_c);
         st = clnn_kernel_create(ctx, dev, "fc", opts, "fc_epilogue", &f->epi);
     }
-    if (st == CLNN_STATUS_OK && f->M == 1) st = choose_gemv(f, &f->gemv);
-    snprintf(f->desc, sizeof f->desc, "clblast %s", f->gemv ? "sgemv" : "sgemm");
+    if (st == CLNN_STATUS_OK && f->M == 1 && f->batch == 1) st = choose_gemv(f, &f->gemv);
+    snprintf(f->desc, sizeof f->desc, "clblast %s",
+             f->batch > 1 ? "sgemm batched" : f->gemv ? "sgemv" : "sgemm");
     return st;
 }
 
@@ -211,11 +316,21 @@ static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *i
      * starts as zeros: buffers the memory plan reuses may hold anything, NaN included. */
     const float zero = 0.0f;
     err = clEnqueueFillBuffer(q, io->out, &zero, sizeof zero, 0,
-                              (size_t)f->M * f->N * sizeof(float), 0, NULL, NULL);
+                              (size_t)f->M * f->N * f->batch * sizeof(float), 0, NULL, NULL);
     if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "clearing the output of FC '%s'", f->node);
+    /* the product after the clear, on out-of-order queues too */
+    err = clEnqueueBarrierWithWaitList(q, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "barrier in FC '%s'", f->node);
     cl_event prod = NULL;
-    CLBlastStatusCode s = product(f, f->gemv, &q, io->in[0], io->in[1], io->out, &prod);
-    if (s != CLBlastSuccess) return clblast_fail(f, f->gemv ? "CLBlastSgemv" : "CLBlastSgemm", s);
+    /* K == 0: the product is the zeros just written (CLBlast refuses empty dimensions). */
+    CLBlastStatusCode s = f->K == 0 ? CLBlastSuccess
+                                    : product(f, f->gemv, &q, io->in[0], io->in[1], io->out,
+                                              &prod);
+    if (s != CLBlastSuccess)
+        return clblast_fail(f, f->batch > 1 ? "CLBlastSgemm (batched)"
+                               : f->gemv   ? "CLBlastSgemv"
+                                           : "CLBlastSgemm",
+                            s);
     if (!f->epilogue) {
         if (done)
             *done = prod;
@@ -223,11 +338,12 @@ static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *i
             clReleaseEvent(prod);
         return CLNN_STATUS_OK;
     }
-    cl_mem c = f->has_c ? f->c.mem : io->out;
-    clnn_arg args[] = {CLNN_ARG(io->out), CLNN_ARG(c),     CLNN_ARG(f->M),   CLNN_ARG(f->N),
+    cl_mem c = f->has_c ? io->in[2] : io->out;
+    const int rows = f->M * f->batch;
+    clnn_arg args[] = {CLNN_ARG(io->out), CLNN_ARG(c),     CLNN_ARG(rows),   CLNN_ARG(f->N),
                        CLNN_ARG(f->cm),   CLNN_ARG(f->cn), CLNN_ARG(f->beta)};
     clnn_status st = clnn_set_args(f->ctx, f->epi, "fc_epilogue", args, CLNN_ARRAY_LEN(args));
-    size_t g[2] = {(size_t)f->N, (size_t)f->M};
+    size_t g[2] = {(size_t)f->N, (size_t)rows};
     if (st == CLNN_STATUS_OK)
         st = clnn_launch(f->ctx, q, f->epi, "fc_epilogue", 2, g, NULL, prod ? 1 : 0,
                          prod ? &prod : NULL, done);
@@ -239,24 +355,33 @@ static clnn_status fc_reference(const clnn_graph *g, const gnode *n, const float
                                 const float *residual, float *out)
 {
     (void)residual;
-    const gtensor *a = clnn_node_input(g, n, 0), *b = clnn_node_input(g, n, 1);
     const gtensor *c = clnn_node_input(g, n, 2);
     const gemm_attrs *ga = OP_A(n, gemm_attrs);
     const bool ta = ga->trans_a, tb = ga->trans_b;
     const float alpha = ga->alpha, beta = ga->beta;
-    int M = (int)a->dims[ta ? 1 : 0], K = (int)a->dims[ta ? 0 : 1];
-    int N = tb ? (int)b->dims[0] : (int)b->dims[1];
+    mm_geom geo;
+    mm_geometry(g, n, &geo, NULL);
+    size_t *offs = malloc(sizeof(size_t) * 3 * (size_t)geo.batch);
+    if (!offs) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "MatMul reference");
+    mm_geometry(g, n, &geo, offs);
+    const int M = geo.M, N = geo.N, K = geo.K;
     int cm = c && c->ndim == 2 ? (int)c->dims[0] : 1, cn = c && c->ndim >= 1 ? (int)c->dims[c->ndim - 1] : 1;
-    for (int m = 0; m < M; m++)
-        for (int j = 0; j < N; j++) {
-            double acc = 0;
-            for (int k = 0; k < K; k++)
-                acc += (double)in[0][ta ? (size_t)k * M + m : (size_t)m * K + k] *
-                       (tb ? in[1][(size_t)j * K + k] : in[1][(size_t)k * N + j]);
-            float v = alpha * (float)acc;
-            if (c) v += beta * in[2][(size_t)(cm == 1 ? 0 : m) * cn + (cn == 1 ? 0 : j)];
-            out[(size_t)m * N + j] = clnn_ref_activate(v, n->fused.act, n->fused.act_a, n->fused.act_b);
-        }
+    for (int bi = 0; bi < geo.batch; bi++) {
+        const float *A = in[0] + offs[3 * bi], *B = in[1] + offs[3 * bi + 1];
+        float *Y = out + offs[3 * bi + 2];
+        for (int m = 0; m < M; m++)
+            for (int j = 0; j < N; j++) {
+                double acc = 0;
+                for (int k = 0; k < K; k++)
+                    acc += (double)A[ta ? (size_t)k * M + m : (size_t)m * K + k] *
+                           (tb ? B[(size_t)j * K + k] : B[(size_t)k * N + j]);
+                float v = alpha * (float)acc;
+                if (c) v += beta * in[2][(size_t)(cm == 1 ? 0 : m) * cn + (cn == 1 ? 0 : j)];
+                Y[(size_t)m * N + j] =
+                    clnn_ref_activate(v, n->fused.act, n->fused.act_a, n->fused.act_b);
+            }
+    }
+    free(offs);
     return CLNN_STATUS_OK;
 }
 
@@ -264,7 +389,9 @@ static void fc_destroy(void *state)
 {
     fc_state *f = state;
     if (!f) return;
-    clnn_buffer_release(&f->c);
+    free(f->offs);
+    free(f->alphas);
+    free(f->betas);
     if (f->epi) clReleaseKernel(f->epi);
     free(f);
 }
@@ -273,7 +400,6 @@ static const char *fc_describe(const void *state) { return ((const fc_state *)st
 
 const clnn_layer_impl clnn_layer_fc = {
     .name = "fc",
-    .host_inputs = 1u << 2,
     .prepare = fc_prepare,
     .enqueue = fc_enqueue,
     .reference = fc_reference,
@@ -286,11 +412,13 @@ bool clnn_node_fc_shape(const clnn_graph *g, const gnode *n, int *m, int *nn, in
 {
     if (n->op != OP_GEMM && n->op != OP_MATMUL) return false;
     const gemm_attrs *ga = OP_A(n, gemm_attrs);
-    const gtensor *y = op_out(g, n, 0), *a = op_in(g, n, 0);
-    if (ga->trans_a || y->ndim != 2 || a->ndim != 2) return false;
-    *m = (int)y->dims[0];
-    *nn = (int)y->dims[1];
-    *k = (int)a->dims[1];
+    if (ga->trans_a) return false;
+    mm_geom geo;
+    mm_geometry(g, n, &geo, NULL);
+    if (geo.batch != 1) return false;
+    *m = geo.M;
+    *nn = geo.N;
+    *k = geo.K;
     *trans_b = ga->trans_b;
     return true;
 }
@@ -313,9 +441,8 @@ static clnn_status gemm_infer(clnn_graph *g, gnode *n)
         return op_fail(n, CLNN_STATUS_INVALID_MODEL, "inner dimensions differ: %lld and %lld",
                        (long long)K, (long long)K2);
     if (c) {
-        if (!c->data)
-            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
-                           "input C '%s' must be a float constant (an initializer)", c->name);
+        st = op_need_float(g, n, 2);
+        if (st != CLNN_STATUS_OK) return st;
         /* C broadcasts to [M, N]: [N], [1, N], [M, N], [M, 1], scalars. */
         int64_t cm = c->ndim == 2 ? c->dims[0] : 1, cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
         if (c->ndim > 2 || (cm != 1 && cm != M) || (cn != 1 && cn != N))
@@ -331,7 +458,7 @@ static node_work gemm_work(const clnn_graph *g, const gnode *n)
 {
     node_work w = op_io_work(g, n);
     const gtensor *a = op_in(g, n, 0), *y = op_out(g, n, 0);
-    const double K = (double)a->dims[OP_A(n, gemm_attrs)->trans_a ? 0 : 1];
+    const double K = (double)a->dims[OP_A(n, gemm_attrs)->trans_a ? 0 : a->ndim - 1];
     w.flops = 2.0 * (double)clnn_shape_count(y->dims, y->ndim) * K;
     w.kernels = 2;
     return w;
@@ -355,8 +482,40 @@ const clnn_op_def clnn_op_gemm = {
     .infer = gemm_infer,
     .layer = &clnn_layer_fc,
     .work = gemm_work,
-    .notes = "transA, transB; C a constant broadcasting to the output; activations fused",
+    .notes = "transA, transB; C (constant or computed) broadcasting to the output; activations fused",
 };
+
+/* MatMul: numpy matmul, the batch dimensions broadcast and 1-D operands promoted (and their
+ * axis dropped from the output). */
+static clnn_status matmul_infer(clnn_graph *g, gnode *n)
+{
+    const gtensor *a = op_in(g, n, 0), *b = op_in(g, n, 1);
+    clnn_status st = op_need_float(g, n, 0);
+    if (st == CLNN_STATUS_OK) st = op_need_float(g, n, 1);
+    if (st != CLNN_STATUS_OK) return st;
+    if (a->ndim < 1 || b->ndim < 1)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "input %s is a scalar (rank 0)",
+                       a->ndim < 1 ? "A" : "B");
+    int64_t ad[CLNN_MAX_DIMS], bd[CLNN_MAX_DIMS], od[CLNN_MAX_DIMS];
+    int na, nb, no;
+    mm_promote(a, false, ad, &na);
+    mm_promote(b, true, bd, &nb);
+    if (ad[na - 1] != bd[nb - 2])
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                       "inner dimensions differ: A has K=%lld, B has K=%lld",
+                       (long long)ad[na - 1], (long long)bd[nb - 2]);
+    if (!op_broadcast(ad, na - 2, bd, nb - 2, od, &no))
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "batch dimensions do not broadcast");
+    if (a->ndim != 1) od[no++] = ad[na - 2];
+    if (b->ndim != 1) od[no++] = bd[nb - 1];
+    int64_t count = 1;
+    for (int i = 0; i < no; i++)
+        if (!op_mul_ok(count, od[i], &count) || count > INT32_MAX)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED, "output has 2^31 elements or more");
+    if (ad[na - 2] * ad[na - 1] > INT32_MAX || bd[nb - 2] * bd[nb - 1] > INT32_MAX)
+        return op_fail(n, CLNN_STATUS_UNSUPPORTED, "operand has 2^31 elements or more");
+    return op_set_out(g, n, 0, CLNN_DTYPE_FLOAT, od, no);
+}
 
 /* MatMul's attribute struct holds Gemm's defaults (alpha 1, beta 0, no transposes). */
 static clnn_status matmul_check(gnode *n)
@@ -373,8 +532,8 @@ const clnn_op_def clnn_op_matmul = {
     .min_in = 2, .max_in = 2, .max_out = 1,
     .attr_size = sizeof(gemm_attrs),
     .check = matmul_check,
-    .infer = gemm_infer,
+    .infer = matmul_infer,
     .layer = &clnn_layer_fc,
     .work = gemm_work,
-    .notes = "2-D",
+    .notes = "N-D, batch dimensions broadcast; 1-D operands promoted",
 };
