@@ -24,6 +24,14 @@ static const conv_algo_impl *impl_of(clnn_conv_algo algo)
     }
 }
 
+clnn_status clnn_conv_upload_bias(clnn_conv *c, const float *bias)
+{
+    const float zero = 0.0f;
+    return c->s.p.has_bias ? clnn_buffer_upload(c->ctx, c->dev, &c->bias, bias,
+                                                (size_t)c->s.p.out_channels * sizeof(float), "bias")
+                           : clnn_buffer_upload(c->ctx, c->dev, &c->bias, &zero, sizeof zero, "bias");
+}
+
 const char *clnn_conv_algo_name(clnn_conv_algo algo)
 {
     if (algo == CLNN_CONV_ALGO_AUTO) return "auto";

@@ -57,6 +57,9 @@ extern const conv_algo_impl clnn_conv_winograd2_impl;
 extern const conv_algo_impl clnn_conv_winograd4_impl;
 extern const conv_algo_impl clnn_conv_dw_impl;
 
+/* Uploads the bias (zeros: one float, when the layer has none) into c->bias. */
+clnn_status clnn_conv_upload_bias(clnn_conv *c, const float *bias);
+
 /* Validates params and fills the shape. */
 clnn_status clnn_conv_shape_init(const clnn_context *ctx, const clnn_conv_params *params,
                                  conv_shape *s);

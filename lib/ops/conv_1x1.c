@@ -46,10 +46,7 @@ static clnn_status prepare_1x1(clnn_conv *c, const float *weights, const float *
     st = clnn_buffer_upload(c->ctx, c->dev, &c->weights, w, n * sizeof *w, "weights");
     free(w);
     if (st != CLNN_STATUS_OK) return st;
-    float zero = 0.0f;
-    return p->has_bias ? clnn_buffer_upload(c->ctx, c->dev, &c->bias, bias,
-                                            (size_t)p->out_channels * sizeof(float), "bias")
-                       : clnn_buffer_upload(c->ctx, c->dev, &c->bias, &zero, sizeof zero, "bias");
+    return clnn_conv_upload_bias(c, bias);
 }
 
 static clnn_status enqueue_1x1(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,

@@ -75,10 +75,7 @@ static clnn_status direct_prepare(clnn_conv *c, const float *weights, const floa
     st = clnn_buffer_upload(c->ctx, c->dev, &c->weights, w, packed * sizeof *w, "weights");
     free(w);
     if (st != CLNN_STATUS_OK) return st;
-    float zero = 0.0f;
-    st = p->has_bias ? clnn_buffer_upload(c->ctx, c->dev, &c->bias, bias,
-                                          (size_t)p->out_channels * sizeof(float), "bias")
-                     : clnn_buffer_upload(c->ctx, c->dev, &c->bias, &zero, sizeof zero, "bias");
+    st = clnn_conv_upload_bias(c, bias);
     if (st != CLNN_STATUS_OK) return st;
     return clnn_buffer_reserve(c->ctx, c->dev, &c->work[0], xp * sizeof(float),
                                "padded input of the direct convolution");

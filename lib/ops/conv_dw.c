@@ -39,10 +39,7 @@ static clnn_status dw_prepare(clnn_conv *c, const float *weights, const float *b
     st = clnn_buffer_upload(c->ctx, c->dev, &c->weights, weights, c->s.w_count * sizeof(float),
                             "weights");
     if (st != CLNN_STATUS_OK) return st;
-    float zero = 0.0f;
-    return p->has_bias ? clnn_buffer_upload(c->ctx, c->dev, &c->bias, bias,
-                                            (size_t)p->out_channels * sizeof(float), "bias")
-                       : clnn_buffer_upload(c->ctx, c->dev, &c->bias, &zero, sizeof zero, "bias");
+    return clnn_conv_upload_bias(c, bias);
 }
 
 static clnn_status dw_enqueue(clnn_conv *c, cl_command_queue q, cl_mem in, cl_mem res,

@@ -116,10 +116,7 @@ static clnn_status prepare_winograd(clnn_conv *c, const float *weights, const fl
     free(packed);
     c->ints[I_PER_XI] = (int)per_xi;
     if (st != CLNN_STATUS_OK) return st;
-    float zero = 0.0f;
-    st = p->has_bias ? clnn_buffer_upload(c->ctx, c->dev, &c->bias, bias,
-                                          (size_t)K * sizeof(float), "bias")
-                     : clnn_buffer_upload(c->ctx, c->dev, &c->bias, &zero, sizeof zero, "bias");
+    st = clnn_conv_upload_bias(c, bias);
     if (st == CLNN_STATUS_OK)
         st = clnn_buffer_reserve(c->ctx, c->dev, &c->work[0], (size_t)xi * C * ld * sizeof(float),
                                  "Winograd transformed input");
