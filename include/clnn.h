@@ -447,9 +447,14 @@ CLNN_API clnn_status clnn_graph_add_node(clnn_graph *graph, const char *op_type,
                                          size_t noutputs, const clnn_attr *attrs,
                                          size_t nattrs);
 /* Turns graph input `name` into a constant holding a copy of `data` (count floats, its whole
- * declared shape), e.g. for models exported with their weights as inputs. */
+ * declared shape; a free first dimension becomes count / the others), e.g. for models
+ * exported with their weights as inputs. */
 CLNN_API clnn_status clnn_graph_bind_input(clnn_graph *graph, const char *name,
                                            const float *data, size_t count);
+/* The same for an INT64 or BOOL graph input (BOOL values 0 or 1): models that take shapes,
+ * indices or masks as inputs run once those are given. */
+CLNN_API clnn_status clnn_graph_bind_input_int64(clnn_graph *graph, const char *name,
+                                                 const int64_t *data, size_t count);
 /* Marks a tensor as a graph output. */
 CLNN_API clnn_status clnn_graph_add_output(clnn_graph *graph, const char *name);
 

@@ -21,12 +21,8 @@ SEED = 20261124
 STAMP = f'seed={SEED} torch={torch.__version__} opset=13\n'
 
 
-def build(name):
-    torch.manual_seed(SEED)
-    if name == 'googlenet':
-        net = tvm.googlenet(weights=None, aux_logits=False, init_weights=True)
-    else:
-        net = getattr(tvm, name)(weights=None)
+def randomize_batch_norm(net):
+    """Seeded statistics and affine parameters for every BatchNorm2d of net."""
     g = torch.Generator().manual_seed(SEED + 1)
     with torch.no_grad():
         for m in net.modules():
@@ -35,6 +31,15 @@ def build(name):
                 m.running_var.uniform_(0.5, 1.5, generator=g)
                 m.weight.uniform_(0.5, 1.5, generator=g)
                 m.bias.uniform_(-0.2, 0.2, generator=g)
+
+
+def build(name):
+    torch.manual_seed(SEED)
+    if name == 'googlenet':
+        net = tvm.googlenet(weights=None, aux_logits=False, init_weights=True)
+    else:
+        net = getattr(tvm, name)(weights=None)
+    randomize_batch_norm(net)
     return net.eval()
 
 

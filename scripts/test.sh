@@ -9,6 +9,8 @@
 # With --intel it runs the main build's suite again on Intel's OpenCL CPU runtime
 # (scripts/intel_ocl.sh fetches it from PyPI), then the cross-platform scheduling test with
 # Intel's runtime and PoCL together.
+# The main build also exports one model of every torchvision family (scripts/export_zoo.py
+# --ci) and runs them (tests/test_zoo.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -46,21 +48,29 @@ else
 fi
 meson compile -C "$dir"
 /usr/bin/python3 scripts/export_models.py "$models"
+# torchvision's zoo, one model of every family (tests/test_zoo.c; scripts/zoo.sh runs all):
+# the main build runs it, the sanitizer, release and Intel runs leave it out.
+if [ "$dir" = build ] && [ "$platform" = pocl ]; then
+  /usr/bin/python3 scripts/export_zoo.py build/zoo --ci
+fi
 if [ "$platform" = intel ]; then
   # Everything but the runs that are about PoCL's own device configurations (sched-*), a
   # slow context loop (leak: Intel's runtime compiles CLBlast anew per context) and what does
-  # not depend on the platform (install).
+  # not depend on the platform (install); the zoo runs on PoCL only (its time).
   eval "$(scripts/intel_ocl.sh --env intel)"
   mapfile -t all < <(meson test -C "$dir" --list --no-rebuild 2>/dev/null | grep -v '^ninja' |
                      sed 's/^.* \/ //')
   tests=()
   for t in "${all[@]}"; do
-    case $t in sched-*|leak|install) ;; *) tests+=("$t") ;; esac
+    case $t in sched-*|leak|install|zoo) ;; *) tests+=("$t") ;; esac
   done
   meson test -C "$dir" --print-errorlogs --num-processes 2 "${tests[@]}"
   eval "$(scripts/intel_ocl.sh --env both)"
   meson test -C "$dir" --print-errorlogs sched-cross
   exit 0
+fi
+if [ ${#suites[@]} -eq 0 ] && [ "$dir" != build ]; then
+  suites=(--no-suite zoo)
 fi
 meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}"
 # The Python module, built as a wheel against the release library and tested.

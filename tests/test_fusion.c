@@ -165,6 +165,67 @@ static void test_squeeze_excitation(void **state)
     }
 }
 
+/* LayerNormalization written out as exports before opset 17 do (ReduceMean, Sub, Pow 2,
+ * ReduceMean, Add eps, Sqrt, Div, then Mul scale and Add bias or neither) runs as one layer
+ * over the trailing axes; a pattern whose intermediate is read elsewhere stays as it is. */
+static void test_layer_norm_pattern(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t dims[4];
+        int nd, naxes, opset;
+        bool affine, leak;
+    } cases[] = {
+        {{2, 5, 37}, 3, 1, 13, true, false},    /* ConvNeXt's channels-last LayerNorm */
+        {{1, 3, 4, 9}, 4, 2, 13, false, false}, /* two trailing axes, no affine part */
+        {{3, 1, 6}, 3, 1, 18, true, false},     /* ReduceMean 18: axes as an input */
+        {{2, 4, 7}, 3, 1, 13, true, true},      /* x - mean is an output too: no fusion */
+    };
+    for (size_t c = 0; c < CLNN_ARRAY_LEN(cases); c++) {
+        clnn_graph *g = lt_graph(cases[c].opset);
+        const int nd = cases[c].nd, na = cases[c].naxes;
+        lt_input(g, "x", cases[c].dims, (size_t)nd);
+        int64_t axes[2] = {-1, -2};
+        if (na == 2) axes[0] = -2, axes[1] = -1;
+        const int64_t one = 1, ad = na, pd = 0;
+        const float two = 2.0f, eps = 1e-5f;
+        assert_int_equal(clnn_graph_add_constant(g, "two", &pd, 0, &two), CLNN_STATUS_OK);
+        assert_int_equal(clnn_graph_add_constant(g, "eps", &one, 1, &eps), CLNN_STATUS_OK);
+        clnn_attr at[] = {CLNN_ATTR_IS("axes", axes, (size_t)na)};
+        const bool input_form = cases[c].opset >= 18;
+        if (input_form)
+            assert_int_equal(clnn_graph_add_constant_int64(g, "axes", &ad, 1, axes), CLNN_STATUS_OK);
+        const char *m1[] = {"x", "axes"}, *sb[] = {"x", "m"}, *pw[] = {"d", "two"};
+        const char *m2[] = {"p", "axes"}, *ad_[] = {"v", "eps"}, *sq[] = {"ve"};
+        const char *dv[] = {"d", "s"};
+        add(g, "ReduceMean", "mean", m1, input_form ? 2 : 1, "m", at, input_form ? 0 : 1);
+        add(g, "Sub", "sub", sb, 2, "d", NULL, 0);
+        add(g, "Pow", "pow", pw, 2, "p", NULL, 0);
+        add(g, "ReduceMean", "var", m2, input_form ? 2 : 1, "v", at, input_form ? 0 : 1);
+        add(g, "Add", "addeps", ad_, 2, "ve", NULL, 0);
+        add(g, "Sqrt", "sqrt", sq, 1, "s", NULL, 0);
+        add(g, "Div", "div", dv, 2, cases[c].affine ? "n" : "y", NULL, 0);
+        if (cases[c].affine) {
+            const int64_t *last = &cases[c].dims[nd - 1];
+            lt_constant(g, "gamma", last, 1, 80 + (uint32_t)c, 0.5f, 1.5f);
+            lt_constant(g, "beta", last, 1, 90 + (uint32_t)c, -0.5f, 0.5f);
+            const char *mu[] = {"gamma", "n"}, *ab[] = {"nm", "beta"};
+            add(g, "Mul", "scale", mu, 2, "nm", NULL, 0);
+            add(g, "Add", "bias", ab, 2, "y", NULL, 0);
+        }
+        assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+        if (cases[c].leak) assert_int_equal(clnn_graph_add_output(g, "d"), CLNN_STATUS_OK);
+        const size_t layers = layers_of(g);
+        if (cases[c].leak)
+            assert_true(layers >= 7);
+        else
+            assert_int_equal(layers, 1);
+        assert_true(lt_compare_folded(g, 85 + (uint32_t)c, -3, 3, 1e-5f, 1e-4f,
+                                      "decomposed LayerNormalization"));
+        clnn_graph_destroy(g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_clip_crossed),
         cmocka_unit_test(test_silu),
         cmocka_unit_test(test_squeeze_excitation),
+        cmocka_unit_test(test_layer_norm_pattern),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

@@ -583,7 +583,7 @@ static void test_inputs(void **state)
     expect_model_error(m, NULL, CLNN_STATUS_UNSUPPORTED, "'x'", "9 dimensions");
     m = mb_new(13);
     add_input(m, "x", zero, 4);
-    expect_model_error(m, NULL, CLNN_STATUS_INVALID_ARGUMENT, "'x'", "dimension 2");
+    expect_model_error(m, NULL, CLNN_STATUS_UNSUPPORTED, "'x'", "empty tensors");
     m = mb_new(13);
     add_input(m, "x", sym1, 1);
     m->ins[0]->type->tensor_type->shape->dim[0]->value_case =
@@ -591,8 +591,24 @@ static void test_inputs(void **state)
     m->ins[0]->type->tensor_type->shape->dim[0]->dim_value = -3;
     expect_model_error(m, NULL, CLNN_STATUS_INVALID_MODEL, "'x'", "-3");
     m = cnn_model(13);
+    m->ins[0]->type->tensor_type->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__UINT8;
+    expect_model_error(m, NULL, CLNN_STATUS_UNSUPPORTED, "'x'", "UINT8");
+    /* An INT64 input loads; it must be given (bound) before the graph can run. */
+    m = cnn_model(13);
     m->ins[0]->type->tensor_type->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-    expect_model_error(m, NULL, CLNN_STATUS_UNSUPPORTED, "'x'", "INT64");
+    g = load_ok(m, NULL);
+    assert_int_equal(tensor(g, "x")->dtype, CLNN_DTYPE_INT64);
+    clnn_compiled *cg = NULL;
+    assert_int_equal(clnn_graph_compile(g, 1, true, &cg), CLNN_STATUS_UNSUPPORTED);
+    assert_null(cg);
+    assert_non_null(strstr(clnn_last_error(), "clnn_graph_bind_input_int64"));
+    float f = 0;
+    assert_int_equal(clnn_graph_bind_input(g, "x", &f, 1), CLNN_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(clnn_last_error(), "clnn_graph_bind_input_int64"));
+    int64_t iv[3] = {0};
+    assert_int_equal(clnn_graph_bind_input_int64(g, "x", iv, 3), CLNN_STATUS_SHAPE_MISMATCH);
+    assert_int_equal(clnn_graph_input_count(g), 1); /* nothing changed by the refusals */
+    clnn_graph_destroy(g);
     m = cnn_model(13);
     m->ins[0]->type->tensor_type->shape = NULL;
     expect_model_error(m, NULL, CLNN_STATUS_INVALID_MODEL, "'x'", "no shape");

@@ -6,8 +6,9 @@
  *
  *   |got - want| <= 1e-5 + 1e-3 * |want|    (ONNX's backend tests use rtol 1e-3 as well)
  *
- * Inputs after the first are bound as constants (clnn_graph_bind_input): the operator tests
- * pass weights as inputs, clnn prepares layers with constant weights.
+ * Inputs after the first, and integer ones, are bound as constants (clnn_graph_bind_input,
+ * clnn_graph_bind_input_int64): the operator tests pass weights, indices and shapes as
+ * inputs; clnn prepares layers with constant weights and folds shape arithmetic.
  *
  * A case is skipped only when clnn refuses the model with CLNN_STATUS_UNSUPPORTED (an
  * operator, data type or attribute outside clnn's set); the skipped cases are printed with
@@ -111,27 +112,31 @@ static int run_set(const char *model, const char *dir, const char *name)
     clnn_status st = clnn_graph_load_onnx(model, &g);
     size_t nin = st == CLNN_STATUS_OK ? clnn_graph_input_count(g) : 0;
     for (size_t i = 0; st == CLNN_STATUS_OK && i < nin; i++) {
-        float *data;
+        void *data;
+        clnn_dtype dtype;
         int64_t dims[CLNN_MAX_DIMS];
         int nd;
         snprintf(path, sizeof path, "%.4000s/input_%zu.pb", dir, i);
-        st = onnx_read_tensor_file(path, &data, dims, &nd);
+        st = onnx_read_tensor_file_typed(path, &dtype, &data, dims, &nd);
         if (st != CLNN_STATUS_OK) break;
         size_t count = (size_t)clnn_shape_count(dims, nd);
-        if (i == 0) {
+        if (i == 0 && dtype == CLNN_DTYPE_FLOAT) {
             x0 = data, n0 = count;
             batch = nd > 0 ? (int)dims[0] : 0;
             continue;
         }
-        /* Inputs shift down as earlier ones become constants: the second is always at 1. */
-        st = clnn_graph_bind_input(g, clnn_graph_input_name(g, 1), data, count);
+        /* Inputs shift down as earlier ones become constants: the next one left is at 1
+         * (at 0 when the first was integer and bound as well). */
+        const char *in = clnn_graph_input_name(g, x0 ? 1 : 0);
+        st = dtype == CLNN_DTYPE_FLOAT ? clnn_graph_bind_input(g, in, data, count)
+                                       : clnn_graph_bind_input_int64(g, in, data, count);
         free(data);
     }
     if (st == CLNN_STATUS_OK) {
         clnn_session_options o = {.batch = batch};
         st = clnn_session_create(tu_ctx, g, &o, &s);
     }
-    if (st == CLNN_STATUS_OK) st = clnn_session_set_input(s, NULL, x0, n0);
+    if (st == CLNN_STATUS_OK && x0) st = clnn_session_set_input(s, NULL, x0, n0);
     if (st == CLNN_STATUS_OK) st = clnn_session_run(s);
     if (st == CLNN_STATUS_UNSUPPORTED) {
         print_message("skip %s: %.300s\n", name, clnn_last_error());

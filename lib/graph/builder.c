@@ -229,6 +229,12 @@ static clnn_status push_index(int **arr, int *n, int v)
 clnn_status clnn_graph_add_input(clnn_graph *g, const char *name, const int64_t *dims,
                                  size_t ndim)
 {
+    return clnn_graph_add_input_typed(g, name, CLNN_DTYPE_FLOAT, dims, ndim);
+}
+
+clnn_status clnn_graph_add_input_typed(clnn_graph *g, const char *name, clnn_dtype dtype,
+                                       const int64_t *dims, size_t ndim)
+{
     if (!g) return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "graph is NULL");
     clnn_status st = unique_name(g, name, "graph input");
     if (st == CLNN_STATUS_OK) st = check_dims("graph input", name, dims, ndim, true);
@@ -237,7 +243,7 @@ clnn_status clnn_graph_add_input(clnn_graph *g, const char *name, const int64_t 
     if (t < 0) return CLNN_STATUS_OUT_OF_HOST_MEMORY;
     gtensor *x = &g->tensors[t];
     x->is_input = true;
-    x->dtype = CLNN_DTYPE_FLOAT;
+    x->dtype = dtype;
     x->ndim = (int)ndim;
     if (ndim) memcpy(x->dims, dims, ndim * sizeof *dims);
     if (ndim && x->dims[0] <= 0) {
@@ -296,37 +302,95 @@ clnn_status clnn_graph_add_constant_int64(clnn_graph *g, const char *name,
     return clnn_graph_add_constant_typed(g, name, CLNN_DTYPE_INT64, dims, ndim, data);
 }
 
-clnn_status clnn_graph_bind_input(clnn_graph *g, const char *name, const float *data,
-                                  size_t count)
+/* Input `name` of g, checked for becoming a constant of `count` values (floats or
+ * integers); its index in g->inputs in *k. */
+static clnn_status bindable_input(clnn_graph *g, const char *name, bool floats, size_t count,
+                                  int *k)
 {
-    if (!g || !name || (!data && count))
-        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "clnn_graph_bind_input: NULL argument");
-    int k = -1;
+    int64_t dim0;
+    *k = -1;
     for (int i = 0; i < g->ninputs; i++)
-        if (!strcmp(g->tensors[g->inputs[i]].name, name)) k = i;
-    if (k < 0)
+        if (!strcmp(g->tensors[g->inputs[i]].name, name)) *k = i;
+    if (*k < 0)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "the graph has no input named '%s'",
                          name);
-    gtensor *x = &g->tensors[g->inputs[k]];
-    if (x->batch_free)
+    gtensor *x = &g->tensors[g->inputs[*k]];
+    if ((x->dtype == CLNN_DTYPE_FLOAT) != floats)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
-                         "input '%s' has a free batch dimension: it cannot become a constant", name);
-    size_t want = (size_t)clnn_shape_count(x->dims, x->ndim);
+                         "input '%s' holds %s values: bind it with clnn_graph_bind_input%s", name,
+                         clnn_dtype_name(x->dtype), floats ? "_int64" : "");
+    if (x->batch_free) { /* the value fixes it: count / the other dimensions */
+        const int64_t rest = clnn_shape_count(x->dims + 1, x->ndim - 1);
+        if (rest <= 0 || count == 0 || count % (size_t)rest || count / (size_t)rest > (1u << 30))
+            return clnn_fail(NULL, CLNN_STATUS_SHAPE_MISMATCH,
+                             "input '%s' has a free first dimension: %zu values do not fill "
+                             "whole rows of %lld",
+                             name, count, (long long)rest);
+        dim0 = (int64_t)(count / (size_t)rest);
+    } else {
+        dim0 = x->ndim ? x->dims[0] : 1;
+    }
+    size_t want = x->ndim ? (size_t)(dim0 * clnn_shape_count(x->dims + 1, x->ndim - 1)) : 1;
     if (count != want) {
         char b[128];
         return clnn_fail(NULL, CLNN_STATUS_SHAPE_MISMATCH,
-                         "input '%s' has shape %s (%zu floats) but %zu were given", name,
+                         "input '%s' has shape %s (%zu values) but %zu were given", name,
                          clnn_shape_str(x->dims, x->ndim, b, sizeof b), want, count);
     }
-    float *copy = malloc((want ? want : 1) * sizeof *copy);
-    if (!copy) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "bind input '%s'", name);
-    if (want) memcpy(copy, data, want * sizeof *copy);
-    x->data = copy;
+    return CLNN_STATUS_OK;
+}
+
+/* Input k becomes a constant holding the count values of `data` (owned now). */
+static void bind_input_at(clnn_graph *g, int k, void *data, size_t count)
+{
+    gtensor *x = &g->tensors[g->inputs[k]];
+    if (x->batch_free)
+        x->dims[0] = (int64_t)(count / (size_t)clnn_shape_count(x->dims + 1, x->ndim - 1));
+    if (x->dtype == CLNN_DTYPE_FLOAT)
+        x->data = data;
+    else
+        x->idata = data;
     x->is_input = false;
     x->batch_free = false;
     memmove(g->inputs + k, g->inputs + k + 1, (size_t)(g->ninputs - k - 1) * sizeof *g->inputs);
     g->ninputs--;
     g->model_batch = 0;
+}
+
+clnn_status clnn_graph_bind_input(clnn_graph *g, const char *name, const float *data,
+                                  size_t count)
+{
+    if (!g || !name || (!data && count))
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "clnn_graph_bind_input: NULL argument");
+    int k;
+    clnn_status st = bindable_input(g, name, true, count, &k);
+    if (st != CLNN_STATUS_OK) return st;
+    float *copy = malloc((count ? count : 1) * sizeof *copy);
+    if (!copy) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "bind input '%s'", name);
+    if (count) memcpy(copy, data, count * sizeof *copy);
+    bind_input_at(g, k, copy, count);
+    return CLNN_STATUS_OK;
+}
+
+clnn_status clnn_graph_bind_input_int64(clnn_graph *g, const char *name, const int64_t *data,
+                                        size_t count)
+{
+    if (!g || !name || (!data && count))
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_graph_bind_input_int64: NULL argument");
+    int k;
+    clnn_status st = bindable_input(g, name, false, count, &k);
+    if (st != CLNN_STATUS_OK) return st;
+    const clnn_dtype dt = g->tensors[g->inputs[k]].dtype;
+    for (size_t i = 0; dt == CLNN_DTYPE_BOOL && i < count; i++)
+        if (data[i] != 0 && data[i] != 1)
+            return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                             "input '%s' is BOOL but value %zu is %lld (0 or 1 expected)", name,
+                             i, (long long)data[i]);
+    int64_t *copy = malloc((count ? count : 1) * sizeof *copy);
+    if (!copy) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "bind input '%s'", name);
+    if (count) memcpy(copy, data, count * sizeof *copy);
+    bind_input_at(g, k, copy, count);
     return CLNN_STATUS_OK;
 }
 

@@ -83,6 +83,14 @@ clnn_status clnn_graph_compile(const clnn_graph *graph, int batch, bool fuse,
                                clnn_compiled **out)
 {
     *out = NULL;
+    for (int i = 0; i < graph->ninputs; i++) {
+        const gtensor *x = &graph->tensors[graph->inputs[i]];
+        if (x->dtype != CLNN_DTYPE_FLOAT)
+            return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
+                             "graph input '%s' holds %s values: sessions take float32 inputs; "
+                             "give its value first with clnn_graph_bind_input_int64",
+                             x->name, clnn_dtype_name(x->dtype));
+    }
     clnn_compiled *c = calloc(1, sizeof *c);
     if (!c) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph compilation");
     clnn_status st = clnn_graph_clone(graph, &c->g);

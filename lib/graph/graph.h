@@ -110,6 +110,10 @@ int clnn_graph_new_tensor(clnn_graph *g, const char *name);
 int clnn_graph_append_node(clnn_graph *g, clnn_op op, int version, const char *name,
                            const int *inputs, int ninputs, const int *outputs, int noutputs,
                            const void *attrs);
+/* clnn_graph_add_input with an element type: INT64 and BOOL inputs must be bound
+ * (clnn_graph_bind_input_int64) before a session; compilation refuses them otherwise. */
+clnn_status clnn_graph_add_input_typed(clnn_graph *g, const char *name, clnn_dtype dtype,
+                                       const int64_t *dims, size_t ndim);
 /* Adds a constant of any carried type (data: floats for FLOAT, int64s for INT64 and BOOL),
  * copying it. */
 clnn_status clnn_graph_add_constant_typed(clnn_graph *g, const char *name, clnn_dtype dtype,

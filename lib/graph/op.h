@@ -183,4 +183,13 @@ static inline const void *op_host_data(const gtensor *t)
     return t->data ? (const void *)t->data : (const void *)t->idata;
 }
 
+/* ---- what the passes (passes.c) ask of particular operators -------------------------------- */
+/* After inference: the first reduced axis when node n is a ReduceMean with keepdims that
+ * reduces exactly the trailing axes [first, ndim) of its input; -1 otherwise (reduce.c). */
+int clnn_reduce_mean_trailing(const clnn_graph *g, const gnode *n);
+/* Appends a LayerNormalization node (opset 17: axis, epsilon) reading x, scale and bias
+ * (-1: none) and writing y; returns its index or -1 (norm.c). */
+int clnn_layer_norm_append(clnn_graph *g, const char *name, int x, int scale, int bias, int y,
+                           int axis, float epsilon);
+
 #endif

@@ -6,6 +6,8 @@
  *   3. Activations after a Conv or Gemm/MatMul (whatever a definition's activation() says it
  *      computes, and SiLU written as x * Sigmoid(x)), and a residual Add after a Conv, move
  *      into the producer's epilogue.
+ *   4. LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div and
+ *      an optional Mul and Add, as exports before opset 17 have it) becomes one node.
  * No pass changes a tensor another reader or a graph output sees: a constant shared with
  * anything else is copied before it is modified, and a tensor that is a graph output or has
  * other readers is never fused away. Shapes must be inferred before; the caller infers
@@ -277,6 +279,128 @@ static int fuse_residual(clnn_graph *g, const usage *u, int i)
     return 1;
 }
 
+/* The live nodes reading tensor t (at most max of them); returns how many read it. */
+static int readers_of(const clnn_graph *g, int t, int *out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        const gnode *nd = &g->nodes[i];
+        if (nd->removed) continue;
+        bool reads = nd->fused.residual == t;
+        for (int k = 0; k < nd->ninputs; k++) reads |= nd->inputs[k] == t;
+        if (reads && n++ < max) out[n - 1] = i;
+    }
+    return n;
+}
+
+/* The value of a one-element float constant, or NAN when t is something else. */
+static float const_scalar(const clnn_graph *g, int t)
+{
+    const gtensor *x = t >= 0 ? &g->tensors[t] : NULL;
+    if (!x || !x->data || x->dtype != CLNN_DTYPE_FLOAT || clnn_shape_count(x->dims, x->ndim) != 1)
+        return NAN;
+    return x->data[0];
+}
+
+/* Node `b` (an elementwise binary of operator op) reads t and one other input; returns
+ * that other input, or -1. */
+static int other_input(const clnn_graph *g, int b, clnn_op op, int t)
+{
+    const gnode *n = &g->nodes[b];
+    if (n->removed || n->op != op || n->ninputs != 2) return -1;
+    if (n->inputs[0] == t && n->inputs[1] != t) return n->inputs[1];
+    if (n->inputs[1] == t && n->inputs[0] != t) return n->inputs[0];
+    return -1;
+}
+
+/* A float constant that broadcasts onto the normalised trailing dimensions [first, ndim) of
+ * x without adding any: a LayerNormalization Scale or B. */
+static bool trailing_param(const clnn_graph *g, int p, const gtensor *x, int first)
+{
+    const gtensor *c = &g->tensors[p];
+    if (!c->data || c->dtype != CLNN_DTYPE_FLOAT || c->ndim > x->ndim - first) return false;
+    for (int i = 0; i < c->ndim; i++)
+        if (c->dims[c->ndim - 1 - i] != x->dims[x->ndim - 1 - i]) return false;
+    return clnn_shape_count(c->dims, c->ndim) == clnn_shape_count(x->dims + first, x->ndim - first);
+}
+
+/* LayerNormalization as exports before opset 17 write it, one layer instead of eight:
+ *   m = ReduceMean(x) over trailing axes, d = x - m, v = ReduceMean(d ^ 2),
+ *   y = d / Sqrt(v + eps) [* scale] [+ bias]
+ * with every intermediate read only inside the pattern. Node i is the first ReduceMean. */
+static int fuse_layer_norm(clnn_graph *g, const usage *u, int i)
+{
+    const gnode *m1 = &g->nodes[i];
+    const int first = clnn_reduce_mean_trailing(g, m1);
+    if (first < 0) return 0;
+    const int x = m1->inputs[0], mean = m1->outputs[0];
+    const gtensor *xt = &g->tensors[x];
+    if (xt->dtype != CLNN_DTYPE_FLOAT) return 0;
+    int r[3];
+    /* Sub(x, mean); its output read by Pow(d, 2) and Div(d, ...) only */
+    int sub = sole_reader(u, mean);
+    if (sub < 0 || g->nodes[sub].op != OP_SUB || g->nodes[sub].inputs[0] != x ||
+        g->nodes[sub].inputs[1] != mean)
+        return 0;
+    const int d = g->nodes[sub].outputs[0];
+    if (u->output[d] || readers_of(g, d, r, 3) != 2) return 0;
+    int pw = g->nodes[r[0]].op == OP_POW ? r[0] : r[1], dv = pw == r[0] ? r[1] : r[0];
+    if (g->nodes[pw].op != OP_POW || g->nodes[pw].inputs[0] != d ||
+        const_scalar(g, g->nodes[pw].inputs[1]) != 2.0f)
+        return 0;
+    if (g->nodes[dv].op != OP_DIV || g->nodes[dv].inputs[0] != d) return 0;
+    /* ReduceMean(d ^ 2) over the same axes, + eps, Sqrt, the Div's divisor */
+    int m2 = sole_reader(u, g->nodes[pw].outputs[0]);
+    if (m2 < 0 || g->nodes[m2].inputs[0] != g->nodes[pw].outputs[0] ||
+        clnn_reduce_mean_trailing(g, &g->nodes[m2]) != first)
+        return 0;
+    const int var = g->nodes[m2].outputs[0];
+    int add = sole_reader(u, var);
+    if (add < 0) return 0;
+    const float eps = const_scalar(g, other_input(g, add, OP_ADD, var));
+    if (!(eps >= 0.0f)) return 0;
+    int sq = sole_reader(u, g->nodes[add].outputs[0]);
+    if (sq < 0 || g->nodes[sq].op != OP_SQRT || sole_reader(u, g->nodes[sq].outputs[0]) != dv ||
+        g->nodes[dv].inputs[1] != g->nodes[sq].outputs[0])
+        return 0;
+    /* optional affine part: Mul(scale), then Add(bias) */
+    int y = g->nodes[dv].outputs[0], mul = sole_reader(u, y), scale = -1, bias = -1, badd = -1;
+    if (mul >= 0 && (scale = other_input(g, mul, OP_MUL, y)) >= 0 &&
+        trailing_param(g, scale, xt, first)) {
+        y = g->nodes[mul].outputs[0];
+        badd = sole_reader(u, y);
+        if (badd >= 0 && (bias = other_input(g, badd, OP_ADD, y)) >= 0 &&
+            trailing_param(g, bias, xt, first))
+            y = g->nodes[badd].outputs[0];
+        else
+            badd = bias = -1;
+    } else {
+        mul = scale = -1;
+    }
+    if (scale < 0) { /* LayerNormalization needs a Scale: ones */
+        int64_t dims[CLNN_MAX_DIMS];
+        const int nd = xt->ndim - first;
+        memcpy(dims, xt->dims + first, (size_t)nd * sizeof *dims);
+        const size_t cnt = (size_t)clnn_shape_count(dims, nd);
+        float *ones = malloc((cnt ? cnt : 1) * sizeof *ones);
+        if (!ones) return -1;
+        for (size_t k = 0; k < cnt; k++) ones[k] = 1.0f;
+        char name[512];
+        snprintf(name, sizeof name, "%.400s#ones%d", g->nodes[i].name, g->ntensors);
+        clnn_status st = clnn_graph_add_constant(g, name, dims, (size_t)nd, ones);
+        free(ones);
+        if (st != CLNN_STATUS_OK) return -1;
+        scale = g->ntensors - 1;
+    }
+    const int chain[] = {i, sub, pw, m2, add, sq, dv, mul, badd};
+    for (size_t k = 0; k < CLNN_ARRAY_LEN(chain); k++)
+        if (chain[k] >= 0) g->nodes[chain[k]].removed = true;
+    char name[512];
+    snprintf(name, sizeof name, "%.400s#LayerNormalization", g->nodes[i].name);
+    if (clnn_layer_norm_append(g, name, x, scale, bias, y, first, eps) < 0) return -1;
+    return 1;
+}
+
 clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
 {
     clnn_status st = lower_and_remove(g);
@@ -288,9 +412,18 @@ clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
         usage u;
         if (!usage_build(g, &u))
             return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph passes");
-        for (int i = 0; i < g->nnodes; i++) {
+        const int nn = g->nnodes; /* fusions may append nodes: they fuse no further */
+        for (int i = 0; i < nn; i++) {
             gnode *n = &g->nodes[i];
             if (n->removed) continue;
+            if (n->op == OP_REDUCE_MEAN) {
+                int f = fuse_layer_norm(g, &u, i);
+                if (f < 0)
+                    st = clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph passes");
+                changed += f > 0;
+                if (f) break; /* the usage counts are stale now */
+                continue;
+            }
             if (n->op == OP_CONV || n->op == OP_GEMM || n->op == OP_MATMUL) {
                 int f = fuse_activation(g, &u, i);
                 changed += f ? f : fuse_silu(g, &u, i);
@@ -298,6 +431,7 @@ clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
             if (n->op == OP_CONV) changed += fuse_residual(g, &u, i);
         }
         usage_free(&u);
+        if (st != CLNN_STATUS_OK) return st;
     }
     return CLNN_STATUS_OK;
 }

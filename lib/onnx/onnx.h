@@ -45,9 +45,13 @@ clnn_status onnx_add_node(clnn_graph *g, const Onnx__NodeProto *n, size_t index,
                           const char *base_dir);
 
 /* ---- onnx_tensorfile.c --------------------------------------------------------------------- */
-/* Reads a file holding one serialized float32 TensorProto: *data (malloc'ed, the caller frees)
+/* Reads a file holding one serialized TensorProto as floats (integers converted): *data (malloc'ed, the caller frees)
  * and its shape (dims must hold CLNN_MAX_DIMS). */
 clnn_status onnx_read_tensor_file(const char *path, float **data, int64_t *dims, int *ndim);
+/* The same keeping the element type: *data holds floats for FLOAT, int64s for INT64 and
+ * BOOL (0/1). */
+clnn_status onnx_read_tensor_file_typed(const char *path, clnn_dtype *dtype, void **data,
+                                        int64_t *dims, int *ndim);
 
 /* A string field of a message; protobuf-c leaves absent ones NULL. */
 static inline const char *onnx_str(const char *s) { return s ? s : ""; }

@@ -73,10 +73,11 @@ static clnn_status add_initializers(clnn_graph *g, const Onnx__GraphProto *gp,
     return CLNN_STATUS_OK;
 }
 
-/* Dims of a float32 graph input: each a dim_value, except that a symbolic or unknown first
- * dimension is the batch (0 tells the builder so). */
-static clnn_status input_dims(const Onnx__ValueInfoProto *vi, const char *name, int64_t *dims,
-                              size_t *ndim)
+/* Type and dims of a graph input (FLOAT; INT64 and BOOL ones are bound before a session):
+ * each a dim_value, except that a symbolic or unknown first dimension is the batch (0 tells
+ * the builder so). */
+static clnn_status input_dims(const Onnx__ValueInfoProto *vi, const char *name,
+                              clnn_dtype *dtype, int64_t *dims, size_t *ndim)
 {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
@@ -84,10 +85,16 @@ static clnn_status input_dims(const Onnx__ValueInfoProto *vi, const char *name, 
                          "graph input '" ONNX_NAME_FMT "' is not a tensor", name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     int32_t et = tt->has_elem_type ? tt->elem_type : 0;
-    if (et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+    if (et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        *dtype = CLNN_DTYPE_FLOAT;
+    else if (et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+        *dtype = CLNN_DTYPE_INT64;
+    else if (et == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
+        *dtype = CLNN_DTYPE_BOOL;
+    else
         return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
                          "graph input '" ONNX_NAME_FMT "' has element type %s; clnn takes FLOAT "
-                         "inputs",
+                         "inputs (and INT64 or BOOL ones given as constants)",
                          name, onnx_dtype_name(et));
     if (!tt->shape)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
@@ -104,6 +111,11 @@ static clnn_status input_dims(const Onnx__ValueInfoProto *vi, const char *name, 
             return clnn_fail(NULL, CLNN_STATUS_INVALID_MODEL,
                              "graph input '" ONNX_NAME_FMT "': dimension %zu is %lld", name, i,
                              (long long)d->dim_value);
+        if (known && d->dim_value == 0)
+            return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
+                             "graph input '" ONNX_NAME_FMT "': dimension %zu is 0; clnn does not "
+                             "carry empty tensors",
+                             name, i);
         if (!known && i > 0)
             return clnn_fail(NULL, CLNN_STATUS_UNSUPPORTED,
                              "graph input '" ONNX_NAME_FMT "': dimension %zu has no fixed size; "
@@ -125,8 +137,9 @@ static clnn_status add_inputs(clnn_graph *g, const Onnx__GraphProto *gp)
         if (t >= 0 && !g->tensors[t].is_input) continue;
         int64_t dims[CLNN_MAX_DIMS];
         size_t ndim = 0;
-        clnn_status st = input_dims(gp->input[i], name, dims, &ndim);
-        if (st == CLNN_STATUS_OK) st = clnn_graph_add_input(g, name, dims, ndim);
+        clnn_dtype dtype = CLNN_DTYPE_FLOAT;
+        clnn_status st = input_dims(gp->input[i], name, &dtype, dims, &ndim);
+        if (st == CLNN_STATUS_OK) st = clnn_graph_add_input_typed(g, name, dtype, dims, ndim);
         if (st != CLNN_STATUS_OK) return st;
     }
     return CLNN_STATUS_OK;

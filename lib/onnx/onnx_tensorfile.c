@@ -1,17 +1,18 @@
 /*
  * onnx_tensorfile.c - reads a serialized TensorProto file (the test_data_set_N/input_K.pb
- * files of ONNX's conformance data) into host floats (integers and booleans converted), through the same tensor decoding as
- * initializers.
+ * files of ONNX's conformance data) with its element type, through the same tensor decoding as initializers.
  */
 #include "onnx.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-clnn_status onnx_read_tensor_file(const char *path, float **data, int64_t *dims, int *ndim)
+clnn_status onnx_read_tensor_file_typed(const char *path, clnn_dtype *dtype, void **data,
+                                       int64_t *dims, int *ndim)
 {
     *data = NULL;
     *ndim = 0;
+    *dtype = CLNN_DTYPE_UNDEFINED;
     char *bytes = NULL;
     size_t len = 0;
     int rc = clnn_read_file(path, (size_t)1 << 31, &bytes, &len);
@@ -28,21 +29,38 @@ clnn_status onnx_read_tensor_file(const char *path, float **data, int64_t *dims,
     if (st == CLNN_STATUS_OK) st = onnx_add_tensor(g, t, "tensor", NULL);
     if (st == CLNN_STATUS_OK) {
         gtensor *x = &g->tensors[0];
-        if (x->idata) { /* integers and booleans as floats */
-            size_t n = (size_t)clnn_shape_count(x->dims, x->ndim);
-            x->data = malloc((n ? n : 1) * sizeof *x->data);
-            if (!x->data) st = clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "'%s'", path);
-            for (size_t i = 0; x->data && i < n; i++) x->data[i] = (float)x->idata[i];
+        *dtype = x->dtype;
+        if (x->idata) {
+            *data = x->idata; /* taken over from the graph */
+            x->idata = NULL;
+        } else {
+            *data = x->data;
+            x->data = NULL;
         }
-    }
-    if (st == CLNN_STATUS_OK) {
-        gtensor *x = &g->tensors[0];
-        *data = x->data; /* taken over from the graph */
-        x->data = NULL;
         *ndim = x->ndim;
         memcpy(dims, x->dims, (size_t)x->ndim * sizeof *dims);
     }
     clnn_graph_destroy(g);
     onnx__tensor_proto__free_unpacked(t, NULL);
+    return st;
+}
+
+clnn_status onnx_read_tensor_file(const char *path, float **data, int64_t *dims, int *ndim)
+{
+    clnn_dtype dtype;
+    void *v;
+    *data = NULL;
+    clnn_status st = onnx_read_tensor_file_typed(path, &dtype, &v, dims, ndim);
+    if (st != CLNN_STATUS_OK || dtype == CLNN_DTYPE_FLOAT) {
+        *data = v;
+        return st;
+    }
+    /* integers and booleans as floats */
+    size_t n = (size_t)clnn_shape_count(dims, *ndim);
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    if (!f) st = clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "'%s'", path);
+    for (size_t i = 0; f && i < n; i++) f[i] = (float)((const int64_t *)v)[i];
+    free(v);
+    *data = f;
     return st;
 }

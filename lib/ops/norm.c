@@ -436,3 +436,11 @@ const clnn_op_def clnn_op_group_norm = {
     .work = rn_work,
     .notes = "version 18 (scale and bias per group, constants); not version 21",
 };
+
+int clnn_layer_norm_append(clnn_graph *g, const char *name, int x, int scale, int bias, int y,
+                           int axis, float epsilon)
+{
+    rownorm_attrs a = {.axis = axis, .epsilon = epsilon, .stash_type = 1};
+    const int ins[3] = {x, scale, bias};
+    return clnn_graph_append_node(g, OP_LAYER_NORM, 17, name, ins, bias >= 0 ? 3 : 2, &y, 1, &a);
+}

@@ -594,3 +594,15 @@ REDUCE(clnn_op_arg_max, "ArgMax", arg_rows, 1,
        "any axis, keepdims, select_last_index; INT64 indices held as exact floats on devices",
        .since = {1, 11, 12, 13});
 REDUCE(clnn_op_arg_min, "ArgMin", arg_rows, 1, "as ArgMax", .since = {1, 11, 12, 13});
+
+int clnn_reduce_mean_trailing(const clnn_graph *g, const gnode *n)
+{
+    if (n->op != OP_REDUCE_MEAN || n->ninputs < 1) return -1;
+    const reduce_attrs *a = OP_A(n, reduce_attrs);
+    const gtensor *x = op_in(g, n, 0);
+    if (!x || a->noop || !a->keepdims || x->ndim < 1 || !a->mask) return -1;
+    const unsigned all = (1u << x->ndim) - 1;
+    int first = x->ndim;
+    while (first > 0 && (a->mask >> (first - 1) & 1)) first--;
+    return (a->mask & all) == (all & ~((1u << first) - 1)) ? first : -1;
+}
