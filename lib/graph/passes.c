@@ -3,7 +3,9 @@
  *   1. Operators with a lowering hook are rewritten (op.h: lower), and Identity and Dropout
  *      are removed (readers read their input).
  *   2. BatchNormalization after a Conv is folded into the Conv's weights and bias.
- *   3. Activations after a Conv or Gemm/MatMul (whatever a definition's activation() says it
+ *   3. A constant Pad of the spatial axes before a Conv or pool becomes the Conv's or pool's
+ *      own padding where that computes the same (clnn_node_absorb_pads says where).
+ *   4. Activations after a Conv or Gemm/MatMul (whatever a definition's activation() says it
  *      computes, and SiLU written as x * Sigmoid(x)), and a residual Add after a Conv, move
  *      into the producer's epilogue.
  *   4. LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div and
@@ -186,6 +188,34 @@ static int fold_batch_norm(clnn_graph *g)
 oom:
     usage_free(&u);
     return -1;
+}
+
+/* Pad (constant, spatial axes only, growing) -> Conv / MaxPool / AveragePool reading it as
+ * its data: the Pad goes, the reader pads its input itself. */
+static int fold_pads(clnn_graph *g)
+{
+    usage u;
+    if (!usage_build(g, &u)) return -1;
+    int changed = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        gnode *p = &g->nodes[i];
+        if (p->removed || p->op != OP_PAD) continue;
+        const int t = p->outputs[0], ci = sole_reader(&u, t);
+        if (ci < 0 || g->nodes[ci].inputs[0] != t) continue;
+        const gtensor *x = &g->tensors[p->inputs[0]];
+        int64_t b[CLNN_MAX_DIMS], e[CLNN_MAX_DIMS];
+        float value;
+        if (x->ndim < 3 || x->ndim > 4 || !clnn_node_pad_constant(g, p, b, e, &value)) continue;
+        if (b[0] || e[0] || b[1] || e[1]) continue; /* batch or channels padded */
+        if (!clnn_node_absorb_pads(g, &g->nodes[ci], b + 2, e + 2, value)) continue;
+        /* The reader's input shape changes: inference runs again after the passes. */
+        g->nodes[ci].inputs[0] = p->inputs[0];
+        p->removed = true;
+        u.readers[t]--;
+        changed++;
+    }
+    usage_free(&u);
+    return changed;
 }
 
 static void add_label(gnode *n, const char *what)
@@ -407,6 +437,7 @@ clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
     if (st != CLNN_STATUS_OK || !fuse) return st;
     if (fold_batch_norm(g) < 0)
         return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "folding batch normalization");
+    if (fold_pads(g) < 0) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "folding pads");
     for (int changed = 1; changed;) {
         changed = 0;
         usage u;

@@ -66,6 +66,17 @@ typedef struct bn_attrs {
  * (fused epilogue included for Conv); layer_conv.c. */
 clnn_status clnn_node_conv_params(const clnn_graph *g, const gnode *n, clnn_conv_params *p);
 clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool_params *p);
+/* A constant-mode Pad node of float data: its begin and end pads per axis of its input
+ * (negative: cropped) and its value; false for other nodes, modes or types (pad.c). */
+bool clnn_node_pad_constant(const clnn_graph *g, const gnode *n, int64_t *begin, int64_t *end,
+                            float *value);
+/* Makes a Conv, MaxPool or AveragePool node whose input is x (rank r + 2, shapes inferred)
+ * compute what it computes on x padded by `value` (begin[d], end[d] >= 0 per spatial axis d)
+ * by widening its own padding; false, the node unchanged, where that would not be exact
+ * (auto padding, ceil mode, a value the node does not pad with, padding as large as a
+ * pooling window) (layer_conv.c). */
+bool clnn_node_absorb_pads(const clnn_graph *g, gnode *n, const int64_t *begin,
+                           const int64_t *end, float value);
 /* The product a Gemm or MatMul node computes on CLBlast (M x K times K x N, B transposed or
  * not); false for other nodes and for transposed A (layer_fc.c). */
 bool clnn_node_fc_shape(const clnn_graph *g, const gnode *n, int *m, int *nn, int *k,

@@ -9,6 +9,7 @@
 #include "layer.h"
 #include "pool.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *const auto_pad_modes[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID",
@@ -178,6 +179,45 @@ clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool
     p->ceil_mode = a->ceil_mode;
     p->count_include_pad = a->count_include_pad;
     return CLNN_STATUS_OK;
+}
+
+bool clnn_node_absorb_pads(const clnn_graph *g, gnode *n, const int64_t *begin,
+                           const int64_t *end, float value)
+{
+    window_attrs *a = n->attrs;
+    const gtensor *x = op_in(g, n, 0);
+    if (!x || x->ndim < 3 || x->ndim > 4) return false;
+    const int r = x->ndim - 2;
+    const bool conv = n->op == OP_CONV, avg = n->op == OP_AVERAGE_POOL;
+    if (!conv && !avg && n->op != OP_MAX_POOL) return false;
+    /* Conv and AveragePool pad with zeros, MaxPool with -inf (a pad never wins). */
+    if (conv || avg ? value != 0.0f : !(isinf(value) && value < 0)) return false;
+    if (a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER) return false;
+    /* Ceil mode keeps a last window starting in the Pad's padding but drops one starting
+     * in its own: not the same windows. */
+    if (!conv && a->ceil_mode) return false;
+    int64_t p[4] = {0, 0, 0, 0};
+    bool own = false;
+    for (int i = 0; i < 2 * r && a->auto_pad == PAD_NOTSET && i < a->npads; i++)
+        p[i] = a->pads[i], own |= p[i] != 0;
+    /* Without count_include_pad an average divides by the elements of x only, where the
+     * Pad's zeros counted: exact only when the pool counts padding, which a pool without
+     * padding of its own can be told to. */
+    if (avg && own && !a->count_include_pad) return false;
+    for (int d = 0; d < r; d++) {
+        if (begin[d] < 0 || end[d] < 0) return false;
+        p[d] += begin[d];
+        p[r + d] += end[d];
+        if (p[d] > W_LIMIT || p[r + d] > W_LIMIT) return false;
+        /* A pool refuses padding that can fill a window. */
+        if (!conv && (p[d] >= a->kernel_shape[d] || p[r + d] >= a->kernel_shape[d]))
+            return false;
+    }
+    for (int i = 0; i < 2 * r; i++) a->pads[i] = p[i];
+    a->npads = 2 * r;
+    a->auto_pad = PAD_NOTSET;
+    if (avg) a->count_include_pad = 1;
+    return true;
 }
 
 static clnn_status conv_infer(clnn_graph *g, gnode *n)
