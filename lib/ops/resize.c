@@ -280,7 +280,7 @@ static bool rz_taps(const rz_plan *p, int k, int64_t o, int64_t *idx, double *w)
         sum += w[j];
         idx[j] = i < 0 ? 0 : i >= p->in[k] ? p->in[k] - 1 : i;
     }
-    if (p->exclude)
+    if (p->exclude && sum != 0) /* every tap outside cannot happen: x stays near the axis */
         for (int j = 0; j < p->taps; j++) w[j] /= sum;
     return true;
 }
