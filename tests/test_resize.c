@@ -307,6 +307,38 @@ static void test_aspect(void **state)
     clnn_graph_destroy(g);
 }
 
+/* sizes computed from the input's shape (Shape, Slice, Concat) are folded into a constant
+ * before the Resize is inferred; the session agrees with the host-folded graph. */
+static void test_shape_sizes(void **state)
+{
+    (void)state;
+    const int64_t d[] = {1, 3, 5, 7}, zero = 0, two = 2, hw[] = {9, 4}, n1 = 1, n2 = 2;
+    clnn_graph *g = lt_graph(13);
+    lt_input(g, "x", d, 4);
+    assert_int_equal(clnn_graph_add_constant_int64(g, "b", &n1, 1, &zero), CLNN_STATUS_OK);
+    assert_int_equal(clnn_graph_add_constant_int64(g, "e", &n1, 1, &two), CLNN_STATUS_OK);
+    assert_int_equal(clnn_graph_add_constant_int64(g, "hw", &n2, 1, hw), CLNN_STATUS_OK);
+    const char *i_sh[] = {"x"}, *o_sh[] = {"sh"}, *i_sl[] = {"sh", "b", "e"}, *o_sl[] = {"nc"};
+    const char *i_ct[] = {"nc", "hw"}, *o_ct[] = {"sz"}, *i_rz[] = {"x", "", "", "sz"};
+    const char *o_rz[] = {"y"};
+    clnn_attr cat_axis[] = {CLNN_ATTR_I("axis", 0)};
+    clnn_attr at[] = {CLNN_ATTR_S("mode", "linear"),
+                      CLNN_ATTR_S("coordinate_transformation_mode", "pytorch_half_pixel")};
+    assert_int_equal(clnn_graph_add_node(g, "Shape", "shape", i_sh, 1, o_sh, 1, NULL, 0), 0);
+    assert_int_equal(clnn_graph_add_node(g, "Slice", "slice", i_sl, 3, o_sl, 1, NULL, 0), 0);
+    assert_int_equal(clnn_graph_add_node(g, "Concat", "cat", i_ct, 2, o_ct, 1, cat_axis, 1), 0);
+    assert_int_equal(clnn_graph_add_node(g, "Resize", "rz", i_rz, 4, o_rz, 1, at, 2), 0);
+    assert_int_equal(clnn_graph_add_output(g, "y"), 0);
+    assert_true(lt_compare_folded(g, 5, -3, 3, 2e-5f, 1e-5f, "sizes from shapes"));
+    int *order, norder;
+    assert_int_equal(clnn_graph_infer_fold(g, 0, true, &order, &norder), CLNN_STATUS_OK);
+    free(order);
+    const gtensor *y = y_of(g);
+    const int64_t want[] = {1, 3, 9, 4};
+    for (int k = 0; k < 4; k++) assert_int_equal(y->dims[k], want[k]);
+    clnn_graph_destroy(g);
+}
+
 /* Upsample 7 (scales attribute) and 9, Resize 10 and 13: the same repeat of each element. */
 static void test_versions(void **state)
 {
@@ -457,7 +489,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),   cmocka_unit_test(test_conformance_sizes),
         cmocka_unit_test(test_sweep),    cmocka_unit_test(test_aspect),
-        cmocka_unit_test(test_versions), cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_versions), cmocka_unit_test(test_shape_sizes),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }
