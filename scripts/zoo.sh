@@ -2,7 +2,7 @@
 # The whole torchvision zoo through clnn (tests/test_zoo.c): exports every model of
 # scripts/export_zoo.py (or those named) into a folder, runs them and writes the table.
 #   scripts/zoo.sh [--dir DIR] [--size N] [MODEL ...]
-# DIR defaults to build/zoo-full (about 12 GB for all 76 models at 224x224); the table goes to
+# DIR defaults to build/zoo-full (about 12 GB for all 74 models at 224x224); the table goes to
 # DIR/report.md. Needs the main build (scripts/test.sh once). Exit status non-zero when any
 # model is refused or does not match PyTorch.
 set -euo pipefail
