@@ -130,7 +130,8 @@ static void test_silu(void **state)
 
 /* Squeeze-and-excitation as MobileNet-v3 and EfficientNet write it: GlobalAveragePool,
  * 1x1 Conv + Relu (or SiLU), 1x1 Conv + HardSigmoid (or Sigmoid), Mul with the block's
- * input. The activations fuse into the 1x1 convolutions: four layers. */
+ * input. The activations fuse into the 1x1 convolutions, which with the pool become one
+ * gate layer: three layers. */
 static void test_squeeze_excitation(void **state)
 {
     (void)state;
@@ -159,8 +160,54 @@ static void test_squeeze_excitation(void **state)
         const char *m[] = {"c", "h"};
         add(g, "Mul", "scale", m, 2, "y", NULL, 0);
         assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
-        assert_int_equal(layers_of(g), 5); /* conv, gap, se1, se2, scale */
+        assert_int_equal(layers_of(g), 3); /* conv, the gate (lib/ops/se.c), scale */
         assert_true(lt_compare_folded(g, 75, -2, 2, 1e-5f, 1e-4f, "squeeze-and-excitation"));
+        clnn_graph_destroy(g);
+    }
+}
+
+/* The squeeze-and-excitation gate layer over awkward shapes: channel counts off every vector
+ * width, one channel, maps of one pixel and of many, batch 3, convolutions without bias, the
+ * activations MobileNet-v3 / EfficientNet / RegNet-Y use; and a block whose pooled vector is
+ * also a graph output, which stays as it is. */
+static void test_squeeze_excitation_shapes(void **state)
+{
+    (void)state;
+    static const struct {
+        int n, c, r, h, w;
+        const char *act, *gate;
+        bool bias, leak;
+    } cases[] = {
+        {1, 7, 3, 13, 11, "Relu", "HardSigmoid", true, false},
+        {3, 16, 8, 1, 1, "Relu", "Sigmoid", false, false},
+        {1, 1, 1, 5, 5, "HardSwish", "HardSigmoid", true, false},
+        {2, 96, 24, 9, 7, "Relu", "Sigmoid", true, false},
+        {1, 600, 150, 7, 7, "Relu", "Sigmoid", true, false},
+        {1, 33, 5, 17, 3, "Relu", "HardSigmoid", true, true},
+    };
+    for (size_t k = 0; k < CLNN_ARRAY_LEN(cases); k++) {
+        clnn_graph *g = lt_graph(14);
+        const int64_t xd[] = {cases[k].n, cases[k].c, cases[k].h, cases[k].w};
+        const int64_t w1d[] = {cases[k].r, cases[k].c, 1, 1}, b1d[] = {cases[k].r};
+        const int64_t w2d[] = {cases[k].c, cases[k].r, 1, 1}, b2d[] = {cases[k].c};
+        lt_input(g, "x", xd, 4);
+        lt_constant(g, "w1", w1d, 4, 100 + (uint32_t)k, -0.5f, 0.5f);
+        lt_constant(g, "w2", w2d, 4, 110 + (uint32_t)k, -0.5f, 0.5f);
+        lt_constant(g, "b1", b1d, 1, 120 + (uint32_t)k, -0.5f, 0.5f);
+        lt_constant(g, "b2", b2d, 1, 130 + (uint32_t)k, -0.5f, 0.5f);
+        const char *gin[] = {"x"}, *c1[] = {"p", "w1", "b1"}, *c2[] = {"r", "w2", "b2"};
+        add(g, "GlobalAveragePool", "gap", gin, 1, "p", NULL, 0);
+        add(g, "Conv", "se1", c1, cases[k].bias ? 3 : 2, "q", NULL, 0);
+        const char *q[] = {"q"}, *e[] = {"e"}, *m[] = {"h", "x"};
+        add(g, cases[k].act, "act", q, 1, "r", NULL, 0);
+        add(g, "Conv", "se2", c2, cases[k].bias ? 3 : 2, "e", NULL, 0);
+        add(g, cases[k].gate, "gate", e, 1, "h", NULL, 0);
+        add(g, "Mul", "scale", m, 2, "y", NULL, 0);
+        assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+        if (cases[k].leak) assert_int_equal(clnn_graph_add_output(g, "p"), CLNN_STATUS_OK);
+        assert_int_equal(layers_of(g), cases[k].leak ? 4 : 2);
+        assert_true(lt_compare_folded(g, 140 + (uint32_t)k, -2, 2, 1e-5f, 1e-4f,
+                                      "squeeze-and-excitation gate"));
         clnn_graph_destroy(g);
     }
 }
@@ -234,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_silu),
         cmocka_unit_test(test_squeeze_excitation),
         cmocka_unit_test(test_layer_norm_pattern),
+        cmocka_unit_test(test_squeeze_excitation_shapes),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

@@ -88,6 +88,8 @@ enum op_flags {
     OPF_ANY_TYPE = 1 << 3,    /* moves values without arithmetic: integer tensors held as
                                  floats on a device pass through unchanged */
     OPF_REMOVABLE = 1 << 4,   /* output 0 equals input 0 at inference (Identity, Dropout) */
+    OPF_INTERNAL = 1 << 5,    /* made by a pass only (a fused block): models cannot name it,
+                                 the operator list and README's table leave it out */
 };
 
 typedef struct clnn_op_def {
@@ -191,5 +193,11 @@ int clnn_reduce_mean_trailing(const clnn_graph *g, const gnode *n);
  * (-1: none) and writing y; returns its index or -1 (norm.c). */
 int clnn_layer_norm_append(clnn_graph *g, const char *name, int x, int scale, int bias, int y,
                            int axis, float epsilon);
+/* Appends the fused squeeze-and-excitation gate (se.c) reading inputs {x, w1, b1, w2, b2}
+ * (b1, b2 may be -1) and writing out; returns its index, -1 on allocation failure, -2 when
+ * the block is one the layer does not take (too many channels for local memory). */
+int clnn_squeeze_excite_append(clnn_graph *g, const char *name, const int *inputs, int out,
+                               clnn_activation act1, float a1, float b1, clnn_activation act2,
+                               float a2, float b2);
 
 #endif

@@ -8,8 +8,10 @@
  *   4. Activations after a Conv or Gemm/MatMul (whatever a definition's activation() says it
  *      computes, and SiLU written as x * Sigmoid(x)), and a residual Add after a Conv, move
  *      into the producer's epilogue.
- *   4. LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div and
+ *      LayerNormalization written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div and
  *      an optional Mul and Add, as exports before opset 17 have it) becomes one node.
+ *   5. Squeeze-and-excitation gates (GlobalAveragePool, two 1x1 Convs with their fused
+ *      activations) become one layer (lib/ops/se.c).
  * No pass changes a tensor another reader or a graph output sees: a constant shared with
  * anything else is copied before it is modified, and a tensor that is a graph output or has
  * other readers is never fused away. Shapes must be inferred before; the caller infers
@@ -431,6 +433,51 @@ static int fuse_layer_norm(clnn_graph *g, const usage *u, int i)
     return 1;
 }
 
+/* A 1x1 Conv reading tensor `in` on 1x1 maps (stride 1, no padding, one group, constant
+ * weight and bias, no residual); its parameters, fused activation included, in *p. */
+static bool pointwise_conv(const clnn_graph *g, int c, int in, clnn_conv_params *p)
+{
+    const gnode *n = &g->nodes[c];
+    if (n->removed || n->op != OP_CONV || n->inputs[0] != in || n->fused.residual >= 0 ||
+        clnn_node_conv_params(g, n, p) != CLNN_STATUS_OK)
+        return false;
+    const int b = n->ninputs > 2 ? n->inputs[2] : -1;
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->in_height == 1 && p->in_width == 1 &&
+           p->stride_h == 1 && p->stride_w == 1 && p->groups == 1 && !p->pad_top &&
+           !p->pad_left && !p->pad_bottom && !p->pad_right && g->tensors[n->inputs[1]].data &&
+           (b < 0 || g->tensors[b].data);
+}
+
+/* Squeeze-and-excitation's gate, GlobalAveragePool(x) -> 1x1 Conv (+ act) -> 1x1 Conv
+ * (+ gate), as one layer (se.c) when its intermediates have no other reader; node i is the
+ * GlobalAveragePool. The Mul by x stays. */
+static int fuse_squeeze_excite(clnn_graph *g, const usage *u, int i)
+{
+    const gnode *gap = &g->nodes[i];
+    const gtensor *x = &g->tensors[gap->inputs[0]];
+    if (x->ndim != 4 || x->dtype != CLNN_DTYPE_FLOAT) return 0;
+    clnn_conv_params p1, p2;
+    const int c1 = sole_reader(u, gap->outputs[0]);
+    if (c1 < 0 || !pointwise_conv(g, c1, gap->outputs[0], &p1)) return 0;
+    const int c2 = sole_reader(u, g->nodes[c1].outputs[0]);
+    if (c2 < 0 || !pointwise_conv(g, c2, g->nodes[c1].outputs[0], &p2)) return 0;
+    if (p2.out_channels != x->dims[1]) return 0;
+    const gnode *n1 = &g->nodes[c1], *n2 = &g->nodes[c2];
+    const int ins[5] = {gap->inputs[0], n1->inputs[1], n1->ninputs > 2 ? n1->inputs[2] : -1,
+                        n2->inputs[1], n2->ninputs > 2 ? n2->inputs[2] : -1};
+    const int out = n2->outputs[0];
+    char name[512];
+    snprintf(name, sizeof name, "%.400s#SqueezeExcitation", gap->name);
+    const int k = clnn_squeeze_excite_append(g, name, ins, out, p1.activation, p1.act_alpha,
+                                             p1.act_beta, p2.activation, p2.act_alpha,
+                                             p2.act_beta);
+    if (k == -2) return 0;
+    if (k < 0) return -1;
+    g->nodes[i].removed = g->nodes[c1].removed = g->nodes[c2].removed = true;
+    g->tensors[out].producer = k;
+    return 1;
+}
+
 clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
 {
     clnn_status st = lower_and_remove(g);
@@ -464,5 +511,15 @@ clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
         usage_free(&u);
         if (st != CLNN_STATUS_OK) return st;
     }
-    return CLNN_STATUS_OK;
+    /* Once the activations sit in the convolutions: squeeze-and-excitation gates. The
+     * blocks are disjoint, so one usage count serves them all. */
+    usage u;
+    if (!usage_build(g, &u)) return clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph passes");
+    const int nn = g->nnodes;
+    for (int i = 0; i < nn && st == CLNN_STATUS_OK; i++)
+        if (!g->nodes[i].removed && g->nodes[i].op == OP_GLOBAL_AVERAGE_POOL &&
+            fuse_squeeze_excite(g, &u, i) < 0)
+            st = clnn_fail(NULL, CLNN_STATUS_OUT_OF_HOST_MEMORY, "graph passes");
+    usage_free(&u);
+    return st;
 }

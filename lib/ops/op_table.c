@@ -34,7 +34,7 @@ const char *clnn_op_name(clnn_op op)
 bool clnn_op_lookup(const char *name, clnn_op *op)
 {
     for (int i = 0; i < OP_COUNT; i++)
-        if (!strcmp(table[i]->name, name)) {
+        if (!(table[i]->flags & OPF_INTERNAL) && !strcmp(table[i]->name, name)) {
             *op = (clnn_op)i;
             return true;
         }
@@ -47,7 +47,8 @@ static int cmp_names(const void *a, const void *b)
 }
 
 static char supported[OP_COUNT * 24];
-static const clnn_op_def *sorted[OP_COUNT];
+static const clnn_op_def *sorted[OP_COUNT]; /* the operators models can name, by name */
+static int npublic;
 static pthread_once_t supported_once = PTHREAD_ONCE_INIT;
 
 static int cmp_defs(const void *a, const void *b)
@@ -58,22 +59,27 @@ static int cmp_defs(const void *a, const void *b)
 
 static void build_supported(void)
 {
-    for (int i = 0; i < OP_COUNT; i++) sorted[i] = table[i];
-    qsort(sorted, OP_COUNT, sizeof sorted[0], cmp_defs);
-    size_t len = 0;
     for (int i = 0; i < OP_COUNT; i++)
+        if (!(table[i]->flags & OPF_INTERNAL)) sorted[npublic++] = table[i];
+    qsort(sorted, (size_t)npublic, sizeof sorted[0], cmp_defs);
+    size_t len = 0;
+    for (int i = 0; i < npublic; i++)
         len += (size_t)snprintf(supported + len, sizeof supported - len, "%s%s", i ? ", " : "",
                                 sorted[i]->name);
 }
 
-size_t clnn_operator_count(void) { return OP_COUNT; }
+size_t clnn_operator_count(void)
+{
+    pthread_once(&supported_once, build_supported);
+    return (size_t)npublic;
+}
 
 clnn_status clnn_operator_get(size_t i, clnn_operator_info *info)
 {
-    if (!info || i >= OP_COUNT)
-        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
-                         "clnn_operator_get: index %zu (there are %d operators)", i, OP_COUNT);
     pthread_once(&supported_once, build_supported);
+    if (!info || i >= (size_t)npublic)
+        return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT,
+                         "clnn_operator_get: index %zu (there are %d operators)", i, npublic);
     const clnn_op_def *d = sorted[i];
     memset(info, 0, sizeof *info);
     info->name = d->name;
