@@ -210,6 +210,14 @@ static void test_squeeze_excitation_shapes(void **state)
                                       "squeeze-and-excitation gate"));
         clnn_graph_destroy(g);
     }
+    /* The fused operator is internal: a model cannot name it. */
+    clnn_graph *g = lt_graph(14);
+    static const int64_t xd[] = {1, 2, 3, 3};
+    lt_input(g, "x", xd, 4);
+    const char *in[] = {"x", "x", "", "x", ""}, *out[] = {"y"};
+    assert_int_equal(clnn_graph_add_node(g, "clnn.SqueezeExcitation", "se", in, 5, out, 1, NULL, 0),
+                     CLNN_STATUS_UNSUPPORTED);
+    clnn_graph_destroy(g);
 }
 
 /* LayerNormalization written out as exports before opset 17 do (ReduceMean, Sub, Pow 2,
