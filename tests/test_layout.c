@@ -279,11 +279,68 @@ static void test_expand_tile_d2s(void **state)
                        &ro, 0, 0, mode == 2 ? "SpaceToDepth" : "DepthToSpace");
         clnn_graph_destroy(g);
     }
+    /* Tile 1: `tiles` copies along `axis`, the same as Tile 6 with repeats 1 elsewhere. */
+    for (int axis = 0; axis < 3; axis++) {
+        int64_t d[3] = {2, 3, 5}, tiles = 3, ax = axis;
+        clnn_graph *g = g_x(5, d, 3);
+        i64(g, "t", &tiles, 1);
+        i64(g, "a", &ax, 1);
+        const char *ins[] = {"x", "t", "a"};
+        gnode *n = lt_node(g, "Tile", ins, 3, NULL, 0);
+        const gtensor *y = &g->tensors[n->outputs[0]];
+        assert_int_equal(y->ndim, 3);
+        for (int k = 0; k < 3; k++) assert_int_equal(y->dims[k], d[k] * (k == axis ? 3 : 1));
+        run_opts ro = lt_defaults(40 + (uint32_t)axis);
+        ok &= lt_check(clnn_layer_find(OP_TILE), g, &ro, 0, 0, "Tile 1");
+        clnn_graph_destroy(g);
+    }
+    {
+        int64_t d[3] = {2, 3, 5}, tiles = 2, ax = 3;
+        clnn_graph *g = g_x(5, d, 3);
+        i64(g, "t", &tiles, 1);
+        i64(g, "a", &ax, 1);
+        const char *ins[] = {"x", "t", "a"};
+        refuse(g, "Tile", ins, 3, NULL, 0, "axis");
+        g = g_x(5, d, 3);
+        i64(g, "t", &tiles, 1);
+        refuse(g, "Tile", ins, 2, NULL, 0, "3 inputs");
+    }
     assert_true(ok);
     int64_t d[4] = {1, 8, 2, 2};
     clnn_attr at[] = {CLNN_ATTR_I("blocksize", 3)};
     const char *x[] = {"x"};
     refuse(g_x(13, d, 4), "DepthToSpace", x, 1, at, 1, "blocksize");
+}
+
+/* Cast 1 names the type by a string; the value folds on the host. */
+static void test_cast_v1(void **state)
+{
+    (void)state;
+    int64_t d[2] = {2, 3}, two = 2;
+    clnn_graph *g = g_x(5, d, 2);
+    const float v[2] = {1.7f, -2.5f};
+    assert_int_equal(clnn_graph_add_constant(g, "c", &two, 1, v), CLNN_STATUS_OK);
+    const char *in[] = {"c"}, *out[] = {"ci"};
+    clnn_attr at[] = {CLNN_ATTR_S("to", "INT64")};
+    assert_int_equal(clnn_graph_add_node(g, "Cast", "cast", in, 1, out, 1, at, 1), CLNN_STATUS_OK);
+    assert_int_equal(clnn_graph_add_output(g, "x"), CLNN_STATUS_OK);
+    int *order = NULL, norder;
+    assert_int_equal(clnn_graph_infer_fold(g, 0, true, &order, &norder), CLNN_STATUS_OK);
+    free(order);
+    const gtensor *t = &g->tensors[clnn_graph_find_tensor(g, "ci")];
+    assert_int_equal(t->dtype, CLNN_DTYPE_INT64);
+    assert_non_null(t->idata);
+    assert_int_equal(t->idata[0], 1);
+    assert_int_equal(t->idata[1], -2);
+    clnn_graph_destroy(g);
+    /* an integer `to` is version 6's form; a name clnn does not carry is refused */
+    g = g_x(5, d, 2);
+    clnn_attr ai[] = {CLNN_ATTR_I("to", 7)};
+    const char *x[] = {"x"};
+    refuse(g, "Cast", x, 1, ai, 1, "to");
+    g = g_x(5, d, 2);
+    clnn_attr as[] = {CLNN_ATTR_S("to", "DOUBLE")};
+    refuse(g, "Cast", x, 1, as, 1, "element type 11");
 }
 
 /* Split lowered into Slices and run by a session vs the folded graph: attribute sizes
@@ -330,7 +387,8 @@ int main(void)
         cmocka_unit_test(test_transpose),    cmocka_unit_test(test_slice),
         cmocka_unit_test(test_slice_values), cmocka_unit_test(test_gather),
         cmocka_unit_test(test_shape_arith),  cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_expand_tile_d2s), cmocka_unit_test(test_split),
+        cmocka_unit_test(test_expand_tile_d2s),
+        cmocka_unit_test(test_cast_v1), cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

@@ -184,8 +184,22 @@ static clnn_status tile_map(const clnn_graph *g, const gnode *n, lay_map *m)
     const gtensor *x = op_in(g, n, 0);
     int64_t rep[LAY_MAX], s[LAY_MAX];
     int nr;
-    clnn_status st = op_const_ints(g, n, 1, "repeats", rep, LAY_MAX, &nr);
-    if (st != CLNN_STATUS_OK) return st;
+    clnn_status st;
+    if (n->version < 6) { /* Tile 1: `tiles` copies along one `axis` */
+        int64_t tiles, axis;
+        int c1, c2;
+        st = op_const_ints(g, n, 1, "tiles", &tiles, 1, &c1);
+        if (st == CLNN_STATUS_OK) st = op_const_ints(g, n, 2, "axis", &axis, 1, &c2);
+        if (st != CLNN_STATUS_OK) return st;
+        if (c1 != 1 || c2 != 1 || axis < 0 || axis >= x->ndim)
+            return op_fail(n, CLNN_STATUS_INVALID_MODEL,
+                           "tiles and axis must be one value each, axis in [0, %d)", x->ndim);
+        for (int k = 0; k < x->ndim; k++) rep[k] = k == axis ? tiles : 1;
+        nr = x->ndim;
+    } else {
+        st = op_const_ints(g, n, 1, "repeats", rep, LAY_MAX, &nr);
+        if (st != CLNN_STATUS_OK) return st;
+    }
     if (nr != x->ndim)
         return op_fail(n, CLNN_STATUS_INVALID_MODEL, "%d repeats for a %d-D input", nr, x->ndim);
     strides_of(x, s);
@@ -689,11 +703,21 @@ const clnn_op_def clnn_op_expand = {
     .notes = "the shape known when the session is created",
 };
 
+/* Version 1 takes `tiles` and `axis` inputs, later ones `repeats`. */
+static clnn_status tile_check(gnode *n)
+{
+    const int want = n->version < 6 ? 3 : 2;
+    if (n->ninputs != want)
+        return op_fail(n, CLNN_STATUS_INVALID_MODEL, "version %d takes %d inputs, not %d",
+                       n->version, want, n->ninputs);
+    return CLNN_STATUS_OK;
+}
+
 const clnn_op_def clnn_op_tile = {
     .name = "Tile",
     .since = {1, 6, 13},
-    .first = 6, /* version 1 takes tiles and axis inputs */
-    .min_in = 2, .max_in = 2, .max_out = 1,
+    .min_in = 2, .max_in = 3, .max_out = 1,
+    .check = tile_check,
     .attr_size = sizeof(layout_attrs),
     .flags = OPF_ANY_TYPE,
     .infer = map_infer,

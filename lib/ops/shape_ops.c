@@ -17,6 +17,7 @@
 typedef struct shape_attrs {
     int64_t start, end; /* Shape 15 */
     int64_t to;         /* Cast */
+    int to_name;        /* Cast 1: the type as a string (its ONNX code: index in type_names) */
     int saturate;       /* Cast 19 (float8 only: meaningless here) */
     op_scalar value;    /* ConstantOfShape */
 } shape_attrs;
@@ -111,7 +112,9 @@ static clnn_dtype carried(int64_t onnx_type)
 
 static clnn_status cast_check(gnode *n)
 {
-    const int64_t to = OP_A(n, shape_attrs)->to;
+    shape_attrs *a = n->attrs;
+    if (n->version < 6) a->to = a->to_name;
+    const int64_t to = a->to;
     if (carried(to) == CLNN_DTYPE_UNDEFINED)
         return op_fail(n, CLNN_STATUS_UNSUPPORTED,
                        "cast to ONNX element type %lld: clnn carries FLOAT, INT32 (as INT64), "
@@ -174,15 +177,21 @@ static clnn_status cast_lower(clnn_graph *g, int node)
     return CLNN_STATUS_OK;
 }
 
+/* TensorProto.DataType names in code order (Cast 1 names the type). */
+static const char *const type_names[] = {
+    "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64", "STRING", "BOOL",
+    "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16", NULL,
+};
+
 static const op_attr cast_rows[] = {
-    A_INT("to", shape_attrs, to, 0, 0, 64, .required = true),
+    A_ENUM("to", shape_attrs, to_name, type_names, 0, .until = 6, .required = true),
+    A_INT("to", shape_attrs, to, 0, 0, 64, .since = 6, .required = true),
     A_INT("saturate", shape_attrs, saturate, 1, 0, 1, .since = 19),
 };
 
 const clnn_op_def clnn_op_cast = {
     .name = "Cast",
     .since = {1, 6, 9, 13, 19},
-    .first = 6, /* version 1 names the type by a string */
     .min_in = 1, .max_in = 1, .max_out = 1,
     OP_ATTRS(cast_rows),
     .attr_size = sizeof(shape_attrs),
