@@ -128,6 +128,34 @@ static void test_silu(void **state)
     }
 }
 
+/* x * HardSigmoid(x; 1/6, 1/2) is HardSwish and x * Tanh(Softplus(x)) is Mish, as exports
+ * before opset 14 / 18 write them: both go into the Conv epilogue; HardSigmoid with other
+ * parameters is not HardSwish and stays. */
+static void test_gates(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 3; v++) {
+        clnn_graph *g = conv_graph(13, 150 + (uint32_t)v);
+        const char *cin[] = {"c"};
+        if (v == 1) {
+            add(g, "Softplus", "sp", cin, 1, "sp", NULL, 0);
+            const char *sp[] = {"sp"};
+            add(g, "Tanh", "th", sp, 1, "s", NULL, 0);
+        } else {
+            clnn_attr at[] = {CLNN_ATTR_F("alpha", v == 0 ? 0.16666667f : 0.2f),
+                              CLNN_ATTR_F("beta", 0.5f)};
+            add(g, "HardSigmoid", "hs", cin, 1, "s", at, 2);
+        }
+        const char *min[2] = {"c", "s"};
+        add(g, "Mul", "mul", min, 2, "y", NULL, 0);
+        assert_int_equal(clnn_graph_add_output(g, "y"), CLNN_STATUS_OK);
+        assert_int_equal(layers_of(g), v == 2 ? 3 : 1);
+        assert_true(lt_compare_folded(g, 160 + (uint32_t)v, -8, 8, 1e-5f, 1e-4f,
+                                      v == 1 ? "Conv + Mish" : "Conv + HardSwish"));
+        clnn_graph_destroy(g);
+    }
+}
+
 /* Squeeze-and-excitation as MobileNet-v3 and EfficientNet write it: GlobalAveragePool,
  * 1x1 Conv + Relu (or SiLU), 1x1 Conv + HardSigmoid (or Sigmoid), Mul with the block's
  * input. The activations fuse into the 1x1 convolutions, which with the pool become one
@@ -287,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_clip_crossed),
         cmocka_unit_test(test_silu),
+        cmocka_unit_test(test_gates),
         cmocka_unit_test(test_squeeze_excitation),
         cmocka_unit_test(test_layer_norm_pattern),
         cmocka_unit_test(test_squeeze_excitation_shapes),

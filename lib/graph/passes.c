@@ -249,39 +249,72 @@ static int fuse_activation(clnn_graph *g, const usage *u, int i)
     return 1;
 }
 
-/* Conv/Gemm -> Sigmoid and Mul(output, sigmoid): SiLU (swish) in the epilogue. The
- * producer's output has exactly these two readers and the sigmoid's only reader is the Mul. */
+/* The gating activation x * f(x) that a chain of one-input nodes f computes: SiLU for
+ * Sigmoid, HardSwish for HardSigmoid(1/6, 1/2), Mish for Softplus then Tanh (what exports
+ * before HardSwish and Mish existed in ONNX write); NONE for anything else. */
+static clnn_activation gate_of(const clnn_graph *g, const int *chain, int len)
+{
+    clnn_activation act[2];
+    float a[2], b[2];
+    for (int k = 0; k < len; k++) {
+        const gnode *n = &g->nodes[chain[k]];
+        const clnn_op_def *def = clnn_op_def_of(n->op);
+        if (!def->activation || !def->activation(n, &act[k], &a[k], &b[k]))
+            return CLNN_ACTIVATION_NONE;
+    }
+    if (len == 1 && act[0] == CLNN_ACTIVATION_SIGMOID) return CLNN_ACTIVATION_SILU;
+    if (len == 1 && act[0] == CLNN_ACTIVATION_HARD_SIGMOID && fabsf(a[0] - 1.0f / 6.0f) < 1e-6f &&
+        b[0] == 0.5f)
+        return CLNN_ACTIVATION_HARD_SWISH;
+    if (len == 2 && act[0] == CLNN_ACTIVATION_SOFTPLUS && act[1] == CLNN_ACTIVATION_TANH)
+        return CLNN_ACTIVATION_MISH;
+    return CLNN_ACTIVATION_NONE;
+}
+
+/* Conv/Gemm -> f and Mul(output, f(output)) with f a gate_of chain: SiLU, HardSwish or Mish
+ * in the epilogue. The producer's output has exactly these two readers (the chain's first
+ * node and the Mul), and each node of the chain has the next as its only reader. */
 static int fuse_silu(clnn_graph *g, const usage *u, int i)
 {
     gnode *c = &g->nodes[i];
     const int t = c->outputs[0];
     if (c->fused.act != CLNN_ACTIVATION_NONE || u->readers[t] != 2 || u->output[t]) return 0;
-    int sig = -1, mul = -1;
+    int first = -1, mul = -1;
     for (int k = 0; k < g->nnodes; k++) {
         const gnode *r = &g->nodes[k];
         if (r->removed || k == i) continue;
         bool reads = false;
         for (int j = 0; j < r->ninputs; j++) reads |= r->inputs[j] == t;
         if (!reads) continue;
-        if (r->op == OP_SIGMOID && r->inputs[0] == t)
-            sig = k;
-        else if (r->op == OP_MUL)
+        if (r->op == OP_MUL && mul < 0 && (r->inputs[0] == t) != (r->inputs[1] == t))
             mul = k;
+        else if (first < 0 && r->inputs[0] == t && r->ninputs == 1)
+            first = k;
         else
             return 0;
     }
-    if (sig < 0 || mul < 0) return 0;
-    gnode *s = &g->nodes[sig], *m = &g->nodes[mul];
-    const int st = s->outputs[0];
-    if (sole_reader(u, st) != mul) return 0;
-    if (!((m->inputs[0] == t && m->inputs[1] == st) || (m->inputs[0] == st && m->inputs[1] == t)))
+    if (first < 0 || mul < 0) return 0;
+    int chain[2] = {first, -1}, len = 1, end = g->nodes[first].outputs[0];
+    if (sole_reader(u, end) != mul) { /* a second link */
+        const int next = sole_reader(u, end);
+        if (next < 0 || g->nodes[next].ninputs != 1 || g->nodes[next].inputs[0] != end) return 0;
+        chain[len++] = next;
+        end = g->nodes[next].outputs[0];
+        if (sole_reader(u, end) != mul) return 0;
+    }
+    gnode *m = &g->nodes[mul];
+    if (!((m->inputs[0] == t && m->inputs[1] == end) || (m->inputs[0] == end && m->inputs[1] == t)))
         return 0;
-    c->fused.act = CLNN_ACTIVATION_SILU;
+    const clnn_activation act = gate_of(g, chain, len);
+    if (act == CLNN_ACTIVATION_NONE) return 0;
+    c->fused.act = act;
     c->fused.act_a = c->fused.act_b = 0.0f;
-    add_label(c, "SiLU");
+    add_label(c, act == CLNN_ACTIVATION_SILU ? "SiLU" : act == CLNN_ACTIVATION_MISH ? "Mish"
+                                                                                    : "HardSwish");
     c->outputs[0] = m->outputs[0];
     g->tensors[c->outputs[0]].producer = i;
-    s->removed = m->removed = true;
+    for (int k = 0; k < len; k++) g->nodes[chain[k]].removed = true;
+    m->removed = true;
     return 1;
 }
 
