@@ -171,6 +171,8 @@ clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool
     p->kernel_w = (int)axis_val(a->kernel_shape, a->nkernel, r, 1, 1);
     p->stride_h = (int)axis_val(a->strides, a->nstrides, r, 0, 1);
     p->stride_w = (int)axis_val(a->strides, a->nstrides, r, 1, 1);
+    p->dilation_h = (int)axis_val(a->dilations, a->ndilations, r, 0, 1);
+    p->dilation_w = (int)axis_val(a->dilations, a->ndilations, r, 1, 1);
     p->pad_top = a->pad[0];
     p->pad_left = a->pad[1];
     p->pad_bottom = a->pad[2];
@@ -386,13 +388,9 @@ static clnn_status pool_infer(clnn_graph *g, gnode *n)
         return op_fail(n, CLNN_STATUS_INVALID_MODEL,
                        "the attributes describe another number of spatial axes than the "
                        "input's %d", r);
-    for (int d = 0; d < a->ndilations; d++)
-        if (a->dilations[d] != 1)
-            return op_fail(n, CLNN_STATUS_UNSUPPORTED, "dilations other than 1 are not supported "
-                           "for pooling");
     int64_t k[2] = {axis_val(a->kernel_shape, a->nkernel, r, 0, 1),
                     axis_val(a->kernel_shape, a->nkernel, r, 1, 1)};
-    st = resolve_pads(n, a, x, k, false);
+    st = resolve_pads(n, a, x, k, true);
     if (st != CLNN_STATUS_OK) return st;
     clnn_pool_params p;
     clnn_node_pool_params(g, n, &p);
@@ -451,7 +449,7 @@ const clnn_op_def clnn_op_max_pool = {
     .infer = pool_infer,
     .layer = &clnn_layer_pool,
     .work = pool_work,
-    .notes = "1-D and 2-D; ceil_mode, auto padding; not the Indices output",
+    .notes = "1-D and 2-D; ceil_mode, dilations, auto padding; not the Indices output",
 };
 
 const clnn_op_def clnn_op_average_pool = {
@@ -464,7 +462,7 @@ const clnn_op_def clnn_op_average_pool = {
     .infer = pool_infer,
     .layer = &clnn_layer_pool,
     .work = pool_work,
-    .notes = "1-D and 2-D; ceil_mode, count_include_pad, auto padding",
+    .notes = "1-D and 2-D; ceil_mode, count_include_pad, dilations, auto padding",
 };
 
 const clnn_op_def clnn_op_global_average_pool = {
