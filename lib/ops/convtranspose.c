@@ -124,7 +124,7 @@ static clnn_status ct_reference(const clnn_graph *g, const gnode *n, const float
                   n->fused.act_b, out);
 }
 
-/* ---- the layer ----------------------------------------------------------------------------- */
+/* ---- the layer ------------------------------------------------------------------------------- */
 
 typedef struct ct_state {
     clnn_context *ctx;
@@ -268,7 +268,7 @@ static const clnn_layer_impl ct_layer = {
     .describe = ct_describe,
 };
 
-/* ---- the definition --------------------------------------------------------------------------- */
+/* ---- the definition -------------------------------------------------------------------------- */
 
 /* Attribute counts must fit the input's spatial rank r (output_shape may add N and C). */
 static clnn_status ct_check_counts(const gnode *n, const convt_attrs *a, int r)

@@ -78,9 +78,9 @@ static int64_t axis_val(const int64_t *v, int count, int r, int d, int64_t def)
     return count ? v[d] : def;
 }
 
-/* Resolves padding (explicit, SAME or VALID) for the input into a->pad. */
+/* Resolves padding (explicit, SAME or VALID, over the dilated span) for the input into a->pad. */
 static clnn_status resolve_pads(const gnode *n, window_attrs *a, const gtensor *x,
-                                const int64_t kernel[2], bool dilate)
+                                const int64_t kernel[2])
 {
     const int r = x->ndim - 2;
     int64_t in[2];
@@ -96,7 +96,7 @@ static clnn_status resolve_pads(const gnode *n, window_attrs *a, const gtensor *
     } else if (a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER) {
         for (int d = 0; d < 2; d++) {
             if (r == 1 && d == 0) continue;
-            int64_t dil = dilate ? axis_val(a->dilations, a->ndilations, r, d, 1) : 1;
+            int64_t dil = axis_val(a->dilations, a->ndilations, r, d, 1);
             int64_t s = axis_val(a->strides, a->nstrides, r, d, 1);
             int64_t eff;
             if (!op_mul_ok(dil, kernel[d] - 1, &eff) || !op_add_ok(eff, 1, &eff))
@@ -222,7 +222,7 @@ static clnn_status conv_infer(clnn_graph *g, gnode *n)
                        "input has %lld channels but the weight expects %lld x %lld groups",
                        (long long)x->dims[1], (long long)w->dims[1], (long long)a->group);
     int64_t k[2] = {r == 2 ? w->dims[2] : 1, w->dims[w->ndim - 1]};
-    st = resolve_pads(n, a, x, k, true);
+    st = resolve_pads(n, a, x, k);
     if (st != CLNN_STATUS_OK) return st;
     clnn_conv_params p;
     clnn_node_conv_params(g, n, &p);
@@ -390,7 +390,7 @@ static clnn_status pool_infer(clnn_graph *g, gnode *n)
                        "input's %d", r);
     int64_t k[2] = {axis_val(a->kernel_shape, a->nkernel, r, 0, 1),
                     axis_val(a->kernel_shape, a->nkernel, r, 1, 1)};
-    st = resolve_pads(n, a, x, k, true);
+    st = resolve_pads(n, a, x, k);
     if (st != CLNN_STATUS_OK) return st;
     clnn_pool_params p;
     clnn_node_pool_params(g, n, &p);
