@@ -396,6 +396,9 @@ static void test_refusals(void **state)
     expect_refusal(ok, 3, &o, 1, bad, "output size 0");
     p = CLNN_ATTR_IS("pads", neg, 4);
     expect_refusal(ok, 3, &p, 1, unsup, "'pads'[0] is -1");
+    static const int64_t dhuge[] = {65536, 65536};
+    clnn_attr dh = CLNN_ATTR_IS("dilations", dhuge, 2);
+    expect_refusal(ok, 3, &dh, 1, unsup, "2^31 elements");
     /* Ranks. */
     const char *x6[] = {"x6", "w"}, *x1w[] = {"x1", "w"};
     expect_refusal(x6, 2, NULL, 0, unsup, "6 dimensions");

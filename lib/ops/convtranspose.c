@@ -367,6 +367,10 @@ static clnn_status ct_infer(clnn_graph *g, gnode *n)
         if (k > CT_LIMIT)
             return op_fail(n, CLNN_STATUS_UNSUPPORTED, "kernel size %lld (at most %d)",
                            (long long)k, CT_LIMIT);
+        if ((k - 1) * d + 1 > CT_SIZES)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                           "kernel %lld dilated by %lld spans more than %d", (long long)k,
+                           (long long)d, CT_SIZES);
         if (op >= s && op >= d)
             return op_fail(n, CLNN_STATUS_INVALID_MODEL,
                            "output_padding[%d] is %lld; it must be smaller than the stride "
