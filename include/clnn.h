@@ -356,6 +356,7 @@ typedef struct clnn_pool_params {
     bool ceil_mode;         /* output size rounds up (a window must start inside the input
                                or its left/top padding) */
     bool count_include_pad; /* average: divide by the whole window, padding included */
+    int dilation_h, dilation_w; /* 0 means 1: window taps this far apart (ONNX dilations) */
 } clnn_pool_params;
 
 CLNN_API clnn_status clnn_pool_output_size(const clnn_pool_params *params, int *out_h,

@@ -1,6 +1,6 @@
 /*
  * pool.cl - max and average pooling (any window, stride, asymmetric padding, ceil mode,
- * count_include_pad) and global max / average pooling, NCHW float32.
+ * count_include_pad, dilations) and global max / average pooling, NCHW float32.
  *
  * Outputs go to Y + out_off with out_img_stride floats between images, so a pooling layer
  * can write straight into its channel slice of a concatenation.
@@ -18,9 +18,17 @@
 #ifndef KW
 #define KW 3 // window width
 #endif
+#ifndef DH
+#define DH 1 // dilation: taps DH rows and DW columns apart
+#endif
+#ifndef DW
+#define DW 1
+#endif
 #ifndef IS_MAX
 #define IS_MAX 1
 #endif
+#define EH ((KH - 1) * DH + 1) // the span of the window
+#define EW ((KW - 1) * DW + 1)
 #ifndef INCLUDE_PAD
 #define INCLUDE_PAD 0
 #endif
@@ -48,7 +56,7 @@ __kernel void pool2d(__global const float *X, __global float *Y, int C, int H, i
 #else
     float acc = 0.0f;
 #endif
-    if (hs >= 0 && hs + KH <= H && ws >= 0 && ws + KW <= W) {
+    if (hs >= 0 && hs + EH <= H && ws >= 0 && ws + EW <= W) {
         /* Inside the input (most windows): no bounds to check, so the loops unroll and PoCL
          * vectorises across work-items (1.6x on the pooling benchmark). */
         const __global float *xr = x + hs * W + ws;
@@ -57,17 +65,17 @@ __kernel void pool2d(__global const float *X, __global float *Y, int C, int H, i
             WINDOW_UNROLL
             for (int j = 0; j < KW; j++) {
 #if IS_MAX
-                acc = MAX_NAN(acc, xr[i * W + j]);
+                acc = MAX_NAN(acc, xr[i * DH * W + j * DW]);
 #else
-                acc += xr[i * W + j];
+                acc += xr[i * DH * W + j * DW];
 #endif
             }
     } else {
         for (int i = 0; i < KH; i++) {
-            const int h = hs + i;
+            const int h = hs + i * DH;
             if (h < 0 || h >= H) continue;
             for (int j = 0; j < KW; j++) {
-                const int w = ws + j;
+                const int w = ws + j * DW;
                 if (w < 0 || w >= W) continue;
 #if IS_MAX
                 acc = MAX_NAN(acc, x[h * W + w]);
@@ -78,11 +86,25 @@ __kernel void pool2d(__global const float *X, __global float *Y, int C, int H, i
         }
     }
 #if !IS_MAX
+#if DH == 1 && DW == 1
 #if INCLUDE_PAD
     const int he = min(hs + KH, H + pb), we = min(ws + KW, W + pr);
     const int count = (he - hs) * (we - ws);
 #else
     const int count = (min(hs + KH, H) - max(hs, 0)) * (min(ws + KW, W) - max(ws, 0));
+#endif
+#else
+    /* Taps of a dilated window below an end e (the input's or the padding's) and, without
+     * the padding counted, at or after 0. */
+#if INCLUDE_PAD
+    const int rows = min(KH, (H + pb - hs + DH - 1) / DH);
+    const int cols = min(KW, (W + pr - ws + DW - 1) / DW);
+#else
+    const int h0 = hs < 0 ? (-hs + DH - 1) / DH : 0, w0 = ws < 0 ? (-ws + DW - 1) / DW : 0;
+    const int rows = min(KH, (H - hs + DH - 1) / DH) - h0;
+    const int cols = min(KW, (W - ws + DW - 1) / DW) - w0;
+#endif
+    const int count = rows * cols;
 #endif
     acc /= (float)count;
 #endif

@@ -152,7 +152,10 @@ void lt_run_node(const clnn_layer_impl *impl, const clnn_graph *g, const gnode *
         out = lt_buffer_with(init, nout, gate, &wait[nw++]);
         io.out = out;
     }
-    io.out_img_stride = (int)nout; /* ignored: these layers write densely */
+    /* Dense: one image's floats (layers without strided_output ignore it). */
+    const gtensor *yt = clnn_node_output(g, n);
+    const size_t imgs = yt->ndim > 0 && yt->dims[0] > 0 ? (size_t)yt->dims[0] : 1;
+    io.out_img_stride = (int)(nout / imgs);
     wait[nw++] = gate;
     cl_event done = NULL;
     st = impl->enqueue(state, lt_queue, &io, nw, wait, ro->no_done ? NULL : &done);

@@ -1,12 +1,13 @@
 /*
  * test_pool.c - pooling kernels against the C reference (lib/ops/pool.c) over awkward
- * shapes, PyTorch's output-size and divisor rules checked by hand, and invalid parameters.
+ * shapes, PyTorch's output-size and divisor rules checked by hand, and invalid parameters;
+ * dilated windows (ONNX dilations) likewise, and their shape inference in graphs.
  *
  * Tolerance: max pooling must be exact (it selects an input); average pooling
  * |got - want| <= 1e-6 + 1e-6 * |want| (a sum of at most a few thousand values in [-1, 1]
  * in another order).
  */
-#include "testutil.h"
+#include "layertest.h"
 
 #include "../lib/ops/pool.h"
 
@@ -77,10 +78,11 @@ static void run_case(const clnn_pool_params *p, float lo, float hi, uint32_t see
     assert_int_equal(clnn_pool_run(pool, x, nin, got, nout), CLNN_STATUS_OK);
     bool is_max = p->kind == CLNN_POOL_MAX || p->kind == CLNN_POOL_GLOBAL_MAX;
     char what[200];
-    snprintf(what, sizeof what, "pool kind %d n%d c%d %dx%d k%dx%d s%d,%d pad %d,%d,%d,%d ceil %d incl %d",
+    snprintf(what, sizeof what,
+             "pool kind %d n%d c%d %dx%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d ceil %d incl %d",
              (int)p->kind, p->batch, p->channels, p->in_height, p->in_width, p->kernel_h,
-             p->kernel_w, p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->pad_bottom,
-             p->pad_right, p->ceil_mode, p->count_include_pad);
+             p->kernel_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
+             p->pad_left, p->pad_bottom, p->pad_right, p->ceil_mode, p->count_include_pad);
     int ok = tu_allclose(got, want, nout, is_max ? 0.0f : 1e-6f, is_max ? 0.0f : 1e-6f, what);
     if (is_max)
         for (size_t i = 0; i < nout; i++) ok &= isfinite(got[i]) ? 1 : 0;
@@ -271,6 +273,161 @@ static void test_invalid(void **state)
     assert_int_equal(clnn_pool_create(tu_ctx, 5, &p, &pool), CLNN_STATUS_INVALID_ARGUMENT);
 }
 
+/* ---- dilations ------------------------------------------------------------------------------ */
+
+typedef struct dcase {
+    pcase c;
+    int dh, dw;
+} dcase;
+
+static const dcase dcases[] = {
+    {{CLNN_POOL_MAX, 1, 3, 9, 9, 3, 3, 1, 1, 0, 0, 0, 0, false, false}, 2, 2},
+    {{CLNN_POOL_MAX, 2, 3, 13, 11, 3, 2, 2, 1, 2, 1, 1, 3, false, false}, 2, 3}, /* asymmetric */
+    {{CLNN_POOL_MAX, 1, 2, 10, 10, 3, 3, 2, 2, 1, 1, 1, 1, true, false}, 2, 2},  /* ceil */
+    {{CLNN_POOL_MAX, 1, 2, 1, 17, 1, 4, 1, 3, 0, 2, 0, 2, true, false}, 1, 3},   /* 1-D */
+    {{CLNN_POOL_MAX, 1, 1, 6, 7, 2, 2, 1, 1, 0, 0, 0, 0, false, false}, 5, 6},   /* span = input */
+    {{CLNN_POOL_AVERAGE, 1, 3, 9, 9, 3, 3, 1, 1, 0, 0, 0, 0, false, false}, 2, 2},
+    {{CLNN_POOL_AVERAGE, 2, 3, 11, 12, 3, 3, 2, 2, 2, 2, 2, 2, false, false}, 2, 2},
+    {{CLNN_POOL_AVERAGE, 2, 3, 11, 12, 3, 3, 2, 2, 2, 2, 2, 2, false, true}, 2, 2},
+    {{CLNN_POOL_AVERAGE, 1, 2, 12, 13, 2, 3, 3, 2, 1, 3, 2, 0, true, false}, 3, 2}, /* ceil */
+    {{CLNN_POOL_AVERAGE, 1, 2, 12, 13, 2, 3, 3, 2, 1, 3, 2, 0, true, true}, 3, 2},
+    {{CLNN_POOL_AVERAGE, 1, 1, 5, 5, 2, 2, 2, 2, 1, 1, 1, 1, true, true}, 3, 3},
+    {{CLNN_POOL_AVERAGE, 3, 5, 7, 9, 4, 5, 1, 1, 3, 4, 3, 4, false, false}, 2, 2}, /* big pad */
+};
+
+static void test_dilated_sweep(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < CLNN_ARRAY_LEN(dcases); i++) {
+        clnn_pool_params p = params_of(&dcases[i].c);
+        p.dilation_h = dcases[i].dh;
+        p.dilation_w = dcases[i].dw;
+        run_case(&p, -1, 1, (uint32_t)(100 + i));
+    }
+}
+
+/* A 5x5 input holding 0..24, window 2 dilated by 3 (span 4), stride 2, padding 1, ceil
+ * mode: 3 x 3 outputs. Along each axis window 0 has taps -1, 2 (one inside, both inside
+ * the padding), window 1 taps 1, 4, window 2 taps 3, 6 (one inside, 6 beyond the padding).
+ * Worked out by hand. */
+static void test_dilated_hand_computed(void **state)
+{
+    (void)state;
+    float x[25], y[9];
+    for (int i = 0; i < 25; i++) x[i] = (float)i;
+    const float excl[9] = {12, 12.5f, 13, 14.5f, 15, 15.5f, 17, 17.5f, 18};
+    const float incl[9] = {3, 6.25f, 6.5f, 7.25f, 15, 15.5f, 8.5f, 17.5f, 18};
+    const float mx[9] = {12, 14, 13, 22, 24, 23, 17, 19, 18};
+    const float *want[3] = {incl, excl, mx};
+    for (int v = 0; v < 3; v++) {
+        pcase c = {v == 2 ? CLNN_POOL_MAX : CLNN_POOL_AVERAGE, 1, 1, 5, 5, 2, 2, 2, 2, 1, 1, 1, 1,
+                   true, v == 0};
+        clnn_pool_params p = params_of(&c);
+        p.dilation_h = p.dilation_w = 3;
+        int P, Q;
+        assert_int_equal(clnn_pool_output_size(&p, &P, &Q), CLNN_STATUS_OK);
+        assert_int_equal(P, 3);
+        assert_int_equal(Q, 3);
+        clnn_pool *pool;
+        assert_int_equal(clnn_pool_create(tu_ctx, 0, &p, &pool), CLNN_STATUS_OK);
+        assert_int_equal(clnn_pool_run(pool, x, 25, y, 9), CLNN_STATUS_OK);
+        assert_true(tu_allclose(y, want[v], 9, 1e-6f, 1e-6f, "dilated hand-computed device"));
+        assert_int_equal(clnn_pool_reference(&p, x, y), CLNN_STATUS_OK);
+        assert_true(tu_allclose(y, want[v], 9, 1e-6f, 1e-6f, "dilated hand-computed reference"));
+        clnn_pool_destroy(pool);
+        /* Without ceil mode window 2 is dropped: span 4 in 5 + 2 at stride 2 gives 2. */
+        p.ceil_mode = false;
+        assert_int_equal(clnn_pool_output_size(&p, &P, &Q), CLNN_STATUS_OK);
+        assert_int_equal(P, 2);
+    }
+}
+
+static void test_dilated_invalid(void **state)
+{
+    (void)state;
+    pcase c = {CLNN_POOL_MAX, 1, 2, 8, 8, 2, 2, 1, 1, 0, 0, 0, 0, false, false};
+    clnn_pool_params p = params_of(&c);
+    p.dilation_h = -1;
+    expect_fail(&p, CLNN_STATUS_INVALID_ARGUMENT, "dilation_h");
+    /* Span 3: padding 3 could give a window of padding only, 2 is accepted. */
+    p = params_of(&c);
+    p.dilation_w = 2;
+    p.pad_right = 3;
+    expect_fail(&p, CLNN_STATUS_INVALID_ARGUMENT, "padding");
+    p.pad_right = 2;
+    run_case(&p, -1, 1, 41);
+    /* Span 8 is larger than the padded 7. */
+    p = params_of(&c);
+    p.in_height = 7;
+    p.dilation_h = 7;
+    expect_fail(&p, CLNN_STATUS_SHAPE_MISMATCH, "larger than the padded input");
+    /* 2 rows, taps -1 and 2: both outside the input. */
+    pcase o = {CLNN_POOL_AVERAGE, 1, 1, 2, 2, 2, 1, 1, 1, 1, 0, 1, 0, false, false};
+    p = params_of(&o);
+    p.dilation_h = 3;
+    expect_fail(&p, CLNN_STATUS_INVALID_ARGUMENT, "only padding");
+}
+
+/* Shape inference of dilated MaxPool / AveragePool nodes; an output of {-1} expects a
+ * refusal naming the node and containing `needle`. */
+static void pool_graph(const char *op, int opset, int64_t size, const clnn_attr *at, size_t nat,
+                       int64_t want, const char *needle)
+{
+    clnn_graph *g = lt_graph(opset);
+    const int64_t dims[4] = {1, 2, size, size + 1};
+    lt_input(g, "x", dims, 4);
+    const char *ins[] = {"x"}, *outs[] = {"y"};
+    clnn_status st = clnn_graph_add_node(g, op, "n0", ins, 1, outs, 1, at, nat);
+    if (st == CLNN_STATUS_OK) st = clnn_graph_add_output(g, "y");
+    int *order = NULL, norder = 0;
+    if (st == CLNN_STATUS_OK) st = clnn_graph_infer(g, 0, &order, &norder);
+    free(order);
+    if (needle) {
+        if (st == CLNN_STATUS_OK || !strstr(clnn_last_error(), "n0") ||
+            !strstr(clnn_last_error(), needle))
+            print_error("%s: status %d, '%s' should name n0 and '%s'\n", op, (int)st,
+                        clnn_last_error(), needle);
+        assert_int_not_equal(st, CLNN_STATUS_OK);
+        assert_non_null(strstr(clnn_last_error(), "n0"));
+        assert_non_null(strstr(clnn_last_error(), needle));
+    } else {
+        if (st != CLNN_STATUS_OK) print_error("%s: %s\n", op, clnn_last_error());
+        assert_int_equal(st, CLNN_STATUS_OK);
+        const gtensor *y = &g->tensors[g->nodes[0].outputs[0]];
+        assert_int_equal(y->ndim, 4);
+        if (y->dims[2] != want) print_error("%s: height %lld, want %lld\n", op,
+                                            (long long)y->dims[2], (long long)want);
+        assert_int_equal(y->dims[2], want);
+    }
+    clnn_graph_destroy(g);
+}
+
+static void test_dilated_graphs(void **state)
+{
+    (void)state;
+    static const int64_t k3[] = {3, 3}, d2[] = {2, 2}, s2[] = {2, 2}, d0[] = {0, 2};
+    /* Span 5 on 9: 5 outputs. */
+    clnn_attr a[4] = {CLNN_ATTR_IS("kernel_shape", k3, 2), CLNN_ATTR_IS("dilations", d2, 2)};
+    pool_graph("MaxPool", 12, 9, a, 2, 5, NULL);
+    pool_graph("AveragePool", 19, 9, a, 2, 5, NULL);
+    /* Stride 2 on 10: floor(5 / 2) + 1 = 3, ceil mode 4 (window 3 starts at 6 < 10). */
+    a[2] = CLNN_ATTR_IS("strides", s2, 2);
+    pool_graph("MaxPool", 12, 10, a, 3, 3, NULL);
+    a[3] = CLNN_ATTR_I("ceil_mode", 1);
+    pool_graph("MaxPool", 12, 10, a, 4, 4, NULL);
+    pool_graph("AveragePool", 19, 10, a, 4, 4, NULL);
+    /* SAME_UPPER: ceil(9 / 2) = 5 whatever the span (its padding uses the span). */
+    a[3] = CLNN_ATTR_S("auto_pad", "SAME_UPPER");
+    pool_graph("MaxPool", 12, 9, a, 4, 5, NULL);
+    /* Span 5 does not fit 3 rows. */
+    pool_graph("MaxPool", 12, 3, a, 2, -1, "larger than the padded input");
+    /* Dilations arrived in MaxPool 10 and AveragePool 19. */
+    pool_graph("AveragePool", 18, 9, a, 2, -1, "dilations");
+    pool_graph("MaxPool", 8, 9, a, 2, -1, "dilations");
+    a[1] = CLNN_ATTR_IS("dilations", d0, 2);
+    pool_graph("MaxPool", 12, 9, a, 2, -1, "dilations");
+}
+
 static void test_mismatched_buffers(void **state)
 {
     (void)state;
@@ -310,6 +467,10 @@ int main(void)
         cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_max_nan),
         cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_mismatched_buffers),
+        cmocka_unit_test(test_dilated_sweep),
+        cmocka_unit_test(test_dilated_hand_computed),
+        cmocka_unit_test(test_dilated_invalid),
+        cmocka_unit_test(test_dilated_graphs),
     };
     return cmocka_run_group_tests_name("pool", tests, tu_group_setup, tu_group_teardown);
 }

@@ -535,7 +535,8 @@ clnn_status clnn_graph_optimize(clnn_graph *g, bool fuse)
                 if (f) break; /* the usage counts are stale now */
                 continue;
             }
-            if (n->op == OP_CONV || n->op == OP_GEMM || n->op == OP_MATMUL) {
+            if (n->op == OP_CONV || n->op == OP_CONV_TRANSPOSE || n->op == OP_GEMM ||
+                n->op == OP_MATMUL) {
                 int f = fuse_activation(g, &u, i);
                 changed += f ? f : fuse_silu(g, &u, i);
             }

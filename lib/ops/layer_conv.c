@@ -79,9 +79,9 @@ static int64_t axis_val(const int64_t *v, int count, int r, int d, int64_t def)
     return count ? v[d] : def;
 }
 
-/* Resolves padding (explicit, SAME or VALID) for the input into a->pad. */
+/* Resolves padding (explicit, SAME or VALID, over the dilated span) for the input into a->pad. */
 static clnn_status resolve_pads(const gnode *n, window_attrs *a, const gtensor *x,
-                                const int64_t kernel[2], bool dilate)
+                                const int64_t kernel[2])
 {
     const int r = x->ndim - 2;
     int64_t in[2];
@@ -97,7 +97,7 @@ static clnn_status resolve_pads(const gnode *n, window_attrs *a, const gtensor *
     } else if (a->auto_pad == PAD_SAME_UPPER || a->auto_pad == PAD_SAME_LOWER) {
         for (int d = 0; d < 2; d++) {
             if (r == 1 && d == 0) continue;
-            int64_t dil = dilate ? axis_val(a->dilations, a->ndilations, r, d, 1) : 1;
+            int64_t dil = axis_val(a->dilations, a->ndilations, r, d, 1);
             int64_t s = axis_val(a->strides, a->nstrides, r, d, 1);
             int64_t eff;
             if (!op_mul_ok(dil, kernel[d] - 1, &eff) || !op_add_ok(eff, 1, &eff))
@@ -172,6 +172,8 @@ clnn_status clnn_node_pool_params(const clnn_graph *g, const gnode *n, clnn_pool
     p->kernel_w = (int)axis_val(a->kernel_shape, a->nkernel, r, 1, 1);
     p->stride_h = (int)axis_val(a->strides, a->nstrides, r, 0, 1);
     p->stride_w = (int)axis_val(a->strides, a->nstrides, r, 1, 1);
+    p->dilation_h = (int)axis_val(a->dilations, a->ndilations, r, 0, 1);
+    p->dilation_w = (int)axis_val(a->dilations, a->ndilations, r, 1, 1);
     p->pad_top = a->pad[0];
     p->pad_left = a->pad[1];
     p->pad_bottom = a->pad[2];
@@ -260,7 +262,7 @@ static clnn_status conv_infer(clnn_graph *g, gnode *n)
                        "input has %lld channels but the weight expects %lld x %lld groups",
                        (long long)x->dims[1], (long long)w->dims[1], (long long)a->group);
     int64_t k[2] = {r == 2 ? w->dims[2] : 1, w->dims[w->ndim - 1]};
-    st = resolve_pads(n, a, x, k, true);
+    st = resolve_pads(n, a, x, k);
     if (st != CLNN_STATUS_OK) return st;
     clnn_conv_params p;
     clnn_node_conv_params(g, n, &p);
@@ -426,13 +428,9 @@ static clnn_status pool_infer(clnn_graph *g, gnode *n)
         return op_fail(n, CLNN_STATUS_INVALID_MODEL,
                        "the attributes describe another number of spatial axes than the "
                        "input's %d", r);
-    for (int d = 0; d < a->ndilations; d++)
-        if (a->dilations[d] != 1)
-            return op_fail(n, CLNN_STATUS_UNSUPPORTED, "dilations other than 1 are not supported "
-                           "for pooling");
     int64_t k[2] = {axis_val(a->kernel_shape, a->nkernel, r, 0, 1),
                     axis_val(a->kernel_shape, a->nkernel, r, 1, 1)};
-    st = resolve_pads(n, a, x, k, false);
+    st = resolve_pads(n, a, x, k);
     if (st != CLNN_STATUS_OK) return st;
     clnn_pool_params p;
     clnn_node_pool_params(g, n, &p);
@@ -491,7 +489,7 @@ const clnn_op_def clnn_op_max_pool = {
     .infer = pool_infer,
     .layer = &clnn_layer_pool,
     .work = pool_work,
-    .notes = "1-D and 2-D; ceil_mode, auto padding; not the Indices output",
+    .notes = "1-D and 2-D; ceil_mode, dilations, auto padding; not the Indices output",
 };
 
 const clnn_op_def clnn_op_average_pool = {
@@ -504,7 +502,7 @@ const clnn_op_def clnn_op_average_pool = {
     .infer = pool_infer,
     .layer = &clnn_layer_pool,
     .work = pool_work,
-    .notes = "1-D and 2-D; ceil_mode, count_include_pad, auto padding",
+    .notes = "1-D and 2-D; ceil_mode, count_include_pad, dilations, auto padding",
 };
 
 const clnn_op_def clnn_op_global_average_pool = {

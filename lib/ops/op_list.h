@@ -7,6 +7,7 @@
  * Included with CLNN_OP_ENUM defined by the includer; no include guard on purpose.
  */
 CLNN_OP_ENUM(CONV, clnn_op_conv)
+CLNN_OP_ENUM(CONV_TRANSPOSE, clnn_op_conv_transpose)
 CLNN_OP_ENUM(MAX_POOL, clnn_op_max_pool)
 CLNN_OP_ENUM(AVERAGE_POOL, clnn_op_average_pool)
 CLNN_OP_ENUM(GLOBAL_AVERAGE_POOL, clnn_op_global_average_pool)

@@ -3,6 +3,8 @@
  * reference. Semantics follow PyTorch and ONNX: ceil mode keeps a last window only if it
  * starts inside the input or its top/left padding; average with count_include_pad divides by
  * the window clipped to the padded input, without it by the number of input elements.
+ * Dilated windows (ONNX dilations) take every d-th element: they span (k - 1) * d + 1, and
+ * the divisors count their taps the same way.
  */
 #include "pool.h"
 
@@ -25,6 +27,21 @@ static int out_size(int in, int k, int s, int pa, int pb, bool ceil_mode)
     return (int)o;
 }
 
+/* Whether every window along an axis has a tap inside the input (a dilated one can straddle
+ * it, every tap in the padding, when the input is shorter than the dilation). */
+static bool taps_reach_input(int in, int k, int s, int d, int pad, int out)
+{
+    for (int o = 0; o < out; o++) {
+        bool hit = false;
+        for (int i = 0; i < k && !hit; i++) {
+            const long t = (long)o * s - pad + (long)i * d;
+            hit = t >= 0 && t < in;
+        }
+        if (!hit) return false;
+    }
+    return true;
+}
+
 clnn_status clnn_pool_check(const clnn_context *ctx, const clnn_pool_params *params,
                             clnn_pool_params *out, int *P, int *Q)
 {
@@ -36,6 +53,8 @@ clnn_status clnn_pool_check(const clnn_context *ctx, const clnn_pool_params *par
     const bool global = p.kind == CLNN_POOL_GLOBAL_MAX || p.kind == CLNN_POOL_GLOBAL_AVERAGE;
     if (p.stride_h == 0) p.stride_h = 1;
     if (p.stride_w == 0) p.stride_w = 1;
+    if (p.dilation_h == 0) p.dilation_h = 1;
+    if (p.dilation_w == 0) p.dilation_w = 1;
     struct {
         const char *name;
         int v, min;
@@ -43,6 +62,8 @@ clnn_status clnn_pool_check(const clnn_context *ctx, const clnn_pool_params *par
              {"in_height", p.in_height, 1}, {"in_width", p.in_width, 1},
              {"kernel_h", global ? 1 : p.kernel_h, 1}, {"kernel_w", global ? 1 : p.kernel_w, 1},
              {"stride_h", global ? 1 : p.stride_h, 1},   {"stride_w", global ? 1 : p.stride_w, 1},
+             {"dilation_h", global ? 1 : p.dilation_h, 1},
+             {"dilation_w", global ? 1 : p.dilation_w, 1},
              {"pad_top", global ? 0 : p.pad_top, 0},     {"pad_left", global ? 0 : p.pad_left, 0},
              {"pad_bottom", global ? 0 : p.pad_bottom, 0}, {"pad_right", global ? 0 : p.pad_right, 0}};
     for (size_t i = 0; i < CLNN_ARRAY_LEN(f); i++) {
@@ -64,26 +85,39 @@ clnn_status clnn_pool_check(const clnn_context *ctx, const clnn_pool_params *par
         p.kernel_h = p.in_height;
         p.kernel_w = p.in_width;
         p.stride_h = p.stride_w = 1;
+        p.dilation_h = p.dilation_w = 1;
         p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 0;
         p.ceil_mode = false;
         *P = *Q = 1;
     } else {
-        if (p.pad_top >= p.kernel_h || p.pad_bottom >= p.kernel_h || p.pad_left >= p.kernel_w ||
-            p.pad_right >= p.kernel_w)
+        /* The span of the (dilated) window; both factors are at most 2^24. */
+        const long long eh = (long long)(p.kernel_h - 1) * p.dilation_h + 1;
+        const long long ew = (long long)(p.kernel_w - 1) * p.dilation_w + 1;
+        if (eh > (1 << 24) || ew > (1 << 24))
+            return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
+                             "pooling: the dilated window spans %lld x %lld, larger than clnn "
+                             "supports", eh, ew);
+        if (p.pad_top >= eh || p.pad_bottom >= eh || p.pad_left >= ew || p.pad_right >= ew)
             return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                              "pooling: padding (%d,%d,%d,%d) must be smaller than the window "
-                             "(%d x %d), or a window could hold only padding",
-                             p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, p.kernel_h,
-                             p.kernel_w);
-        if (p.kernel_h > p.in_height + p.pad_top + p.pad_bottom ||
-            p.kernel_w > p.in_width + p.pad_left + p.pad_right)
+                             "(%lld x %lld), or a window could hold only padding",
+                             p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, eh, ew);
+        if (eh > (long long)p.in_height + p.pad_top + p.pad_bottom ||
+            ew > (long long)p.in_width + p.pad_left + p.pad_right)
             return clnn_fail(ctx, CLNN_STATUS_SHAPE_MISMATCH,
-                             "pooling: the window (%d x %d) is larger than the padded input "
+                             "pooling: the window (%lld x %lld) is larger than the padded input "
                              "(%d x %d)",
-                             p.kernel_h, p.kernel_w, p.in_height + p.pad_top + p.pad_bottom,
+                             eh, ew, p.in_height + p.pad_top + p.pad_bottom,
                              p.in_width + p.pad_left + p.pad_right);
-        *P = out_size(p.in_height, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, p.ceil_mode);
-        *Q = out_size(p.in_width, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, p.ceil_mode);
+        *P = out_size(p.in_height, (int)eh, p.stride_h, p.pad_top, p.pad_bottom, p.ceil_mode);
+        *Q = out_size(p.in_width, (int)ew, p.stride_w, p.pad_left, p.pad_right, p.ceil_mode);
+        if ((p.dilation_h > 1 &&
+             !taps_reach_input(p.in_height, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top, *P)) ||
+            (p.dilation_w > 1 &&
+             !taps_reach_input(p.in_width, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left, *Q)))
+            return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
+                             "pooling: with dilations %d x %d a window holds only padding",
+                             p.dilation_h, p.dilation_w);
         size_t out = in / (size_t)p.in_height / (size_t)p.in_width;
         if (!clnn_mul_checked(&out, *P, INT_MAX) || !clnn_mul_checked(&out, *Q, INT_MAX))
             return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
@@ -120,21 +154,21 @@ clnn_status clnn_pool_reference(const clnn_pool_params *params, const float *inp
             for (int ow = 0; ow < Q; ow++) {
                 int hs = oh * p.stride_h - p.pad_top, ws = ow * p.stride_w - p.pad_left;
                 double acc = is_max ? -INFINITY : 0.0;
-                int n = 0;
-                for (int h = hs; h < hs + p.kernel_h; h++)
-                    for (int w = ws; w < ws + p.kernel_w; w++) {
+                int n = 0, rows = 0, cols = 0; /* taps inside the input; inside the padding */
+                for (int i = 0; i < p.kernel_h; i++) {
+                    const int h = hs + i * p.dilation_h;
+                    rows += h < H + p.pad_bottom;
+                    for (int j = 0; j < p.kernel_w; j++) {
+                        const int w = ws + j * p.dilation_w;
+                        if (i == 0) cols += w < W + p.pad_right;
                         if (h < 0 || h >= H || w < 0 || w >= W) continue;
                         double v = x[h * W + w];
                         acc = is_max ? (v > acc || isnan(v) ? v : acc) : acc + v;
                         n++;
                     }
+                }
                 if (!is_max) {
-                    if (p.count_include_pad) {
-                        int he = hs + p.kernel_h, we = ws + p.kernel_w;
-                        if (he > H + p.pad_bottom) he = H + p.pad_bottom;
-                        if (we > W + p.pad_right) we = W + p.pad_right;
-                        n = (he - hs) * (we - ws);
-                    }
+                    if (p.count_include_pad) n = rows * cols;
                     acc /= n;
                 }
                 output[(nc * P + oh) * Q + ow] = (float)acc;
@@ -172,9 +206,10 @@ clnn_status clnn_pool_create(clnn_context *ctx, size_t device, const clnn_pool_p
                                 (dev->info.type == CLNN_DEVICE_TYPE_GPU ? LARGE_PLANE_GPU
                                                                         : LARGE_PLANE_CPU);
     char opts[160];
-    snprintf(opts, sizeof opts, "-DIS_MAX=%d -DINCLUDE_PAD=%d -DKH=%d -DKW=%d -DGWG=%d",
-             is_max, p.count_include_pad ? 1 : 0, global ? 1 : p.kernel_h,
-             global ? 1 : p.kernel_w, gwg);
+    snprintf(opts, sizeof opts,
+             "-DIS_MAX=%d -DINCLUDE_PAD=%d -DKH=%d -DKW=%d -DDH=%d -DDW=%d -DGWG=%d", is_max,
+             p.count_include_pad ? 1 : 0, global ? 1 : p.kernel_h, global ? 1 : p.kernel_w,
+             p.dilation_h, p.dilation_w, gwg);
     const char *kname = !global ? "pool2d" : pool->large ? "global_pool_large" : "global_pool_small";
     st = clnn_kernel_create(ctx, dev, "pool", opts, kname, &pool->kernel);
     if (st != CLNN_STATUS_OK) {
