@@ -11,7 +11,8 @@ usage: /usr/bin/python3 scripts/export_zoo.py OUTDIR [--ci] [--size N] [--only M
            take 224: ONNX export of their adaptive pooling needs it; Inception-v3 at least 75)
   --only   these models only (names as in --list)
   --list   print the models and their families, export nothing
-For each model M it writes OUTDIR/M.onnx, OUTDIR/M.input.npy (batch 1, seeded uniform
+For each model M it writes OUTDIR/M.onnx (OUTDIR/M/M.onnx with its weights in files beside
+it for a model over 2 GiB), OUTDIR/M.input.npy (batch 1, seeded uniform
 [-1, 1]) and OUTDIR/M.output.npy (PyTorch's output in eval mode; the segmentation networks'
 'out'), and OUTDIR/zoo.txt lists the models exported, one "M family" per line, in order.
 Batch-norm statistics are seeded random values (scripts/export_models.py), so folding is
@@ -58,6 +59,8 @@ FAMILIES = {
     'lraspp': ['lraspp_mobilenet_v3_large'],
 }
 SEGMENTATION = {'fcn', 'deeplabv3', 'lraspp'}
+# Models whose weights pass 2 GiB: exported with external data into OUTDIR/M/M.onnx.
+EXTERNAL = {'regnet_y_128gf'}
 
 
 class SegmentationOut(torch.nn.Module):
@@ -93,6 +96,11 @@ def export(name, family, outdir, size):
         size = max(size, 75)
     stamp = f'seed={SEED} torch={torch.__version__} opset=13 size={size}\n'
     onnx_path = os.path.join(outdir, name + '.onnx')
+    if name in EXTERNAL:
+        # over protobuf's 2 GiB: torch writes each weight to its own file beside the model,
+        # so such a model gets a folder of its own
+        os.makedirs(os.path.join(outdir, name), exist_ok=True)
+        onnx_path = os.path.join(outdir, name, name + '.onnx')
     stamp_path = os.path.join(outdir, name + '.stamp')
     if (os.path.exists(stamp_path) and open(stamp_path).read() == stamp and
             os.path.exists(onnx_path)):
@@ -109,7 +117,10 @@ def export(name, family, outdir, size):
     np.save(os.path.join(outdir, name + '.output.npy'), y.numpy().astype(np.float32))
     with open(stamp_path, 'w') as f:
         f.write(stamp)
-    print(f'{name}: exported ({os.path.getsize(onnx_path) / 1e6:.1f} MB)', flush=True)
+    where = os.path.dirname(onnx_path)
+    files = os.listdir(where) if name in EXTERNAL else [name + '.onnx']
+    size_mb = sum(os.path.getsize(os.path.join(where, f)) for f in files) / 1e6
+    print(f'{name}: exported ({size_mb:.1f} MB)', flush=True)
 
 
 def main():
