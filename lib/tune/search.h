@@ -8,7 +8,7 @@
 #ifndef CLNN_TUNE_SEARCH_H
 #define CLNN_TUNE_SEARCH_H
 
-#include "db.h"
+#include "../ops/conv.h"
 
 #include <signal.h>
 
