@@ -341,9 +341,10 @@ clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
     return CLNN_STATUS_OK;
 }
 
-/* AUTO takes the tuning database's algorithm and knobs for the layer; an explicit algorithm
- * takes the database's knobs for it. Without an entry (or a near one), the heuristic and the
- * default knobs (clnn_conv_create_knobs with no setting). */
+/* AUTO takes the algorithm and knobs clnn_conv_choose gives (conv_select.c: the database's
+ * entry under the margin rule); an explicit algorithm takes the database's knobs for it.
+ * Without an entry (or a near one), the heuristic and the default knobs
+ * (clnn_conv_create_knobs with no setting). */
 clnn_status clnn_conv_create(clnn_context *ctx, size_t device, const clnn_conv_params *params,
                              clnn_conv_algo algo, const float *weights, const float *bias,
                              clnn_conv **conv)

@@ -3,9 +3,9 @@
  * layer shape the tuner (clnn-bench tune) measured, the measured times of every algorithm
  * tried, the candidates it rejected, and CLBlast kernel parameters for FC layers. It is data:
  * one JSON file per device in the cache folder (tune-<hash>.json), plus the files of data/tune/
- * embedded in the library. Every value read is checked against the knob table (knobs.h) and
- * CLBlast's parameter constraints (clblast.h); a damaged, foreign or newer file is ignored
- * with a warning.
+ * embedded in the library. Every value read is checked against the algorithm's knob table
+ * and legality (clnn_tune_algo_knobs, clnn_tune_algo_refuses) and CLBlast's parameter
+ * constraints (clblast.h); a damaged, foreign or newer file is ignored with a warning.
  *
  * Lookup for a device: its own file -> another file in the cache folder of the same vendor and
  * device type (e.g. another driver version) -> the shipped databases (same device first, then
