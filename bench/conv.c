@@ -8,7 +8,7 @@
 #include "bench.h"
 
 #include "../lib/ops/conv.h"
-#include "../lib/tune/search.h"
+#include "../lib/tuner/search.h"
 
 #include <clblast_c.h>
 #include <errno.h>

@@ -1,16 +1,16 @@
 /*
  * tune.c - `clnn-bench tune`: the kernel tuner. For each convolution layer shape (a layer
  * file, or every Conv of an ONNX model) at each batch size, it searches the algorithms and
- * their knobs by measurement (lib/tune/search.c) within a time budget shared equally by the
+ * their knobs by measurement (lib/tuner/search.c) within a time budget shared equally by the
  * layers (smaller batches first, their results seeding the larger), and for FC layers
- * CLBlast's kernel parameters (lib/tune/search_fc.c). Results go to the device's tuning database (lib/tune/db.c), saved
- * after every layer: an interrupted run (Ctrl-C, SIGTERM) keeps what it measured and the
+ * CLBlast's kernel parameters (lib/tuner/search_fc.c). Results go to the device's tuning
+ * database (lib/tune/db.c), saved after every layer: an interrupted run (Ctrl-C, SIGTERM) keeps what it measured and the
  * same command resumes it.
  */
 #include "bench.h"
 
 #include "../lib/ops/layer.h"
-#include "../lib/tune/search.h"
+#include "../lib/tuner/search.h"
 
 #include <errno.h>
 #include <math.h>

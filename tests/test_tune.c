@@ -10,7 +10,7 @@
 #include "../lib/graph/graph.h"
 #include "../lib/sched/sched.h"
 #include "../lib/tune/clblast.h"
-#include "../lib/tune/search.h"
+#include "../lib/tuner/search.h"
 
 #include <math.h>
 #include <unistd.h>
@@ -373,10 +373,10 @@ static void test_conv_follows_database(void **state)
     check_conv_runs(conv, &near, 1e-4f);
     clnn_conv_destroy(conv);
     /* The cost model's time for exactly this shape and batch, nothing for another batch. */
-    assert_true(fabs(clnn_tune_conv_ms(ctx, 0, &p) - 0.5) < 1e-9);
+    assert_true(fabs(clnn_conv_predicted_ms(ctx, 0, &p) - 0.5) < 1e-9);
     clnn_conv_params b2 = p;
     b2.batch = 2;
-    assert_true(clnn_tune_conv_ms(ctx, 0, &b2) < 0);
+    assert_true(clnn_conv_predicted_ms(ctx, 0, &b2) < 0);
     clnn_context_destroy(ctx);
 
     /* 1x1 entry (GEMM) and a padded 1x1 layer of the same class: the setting does not apply. */
@@ -398,6 +398,110 @@ static void test_conv_follows_database(void **state)
     conv = make_conv(ctx, &one, CLNN_CONV_ALGO_AUTO);
     assert_string_equal(clnn_conv_config(conv), "gemm1x1 TM=4,VEC=2,TN=3,WGX=2,WGY=2");
     clnn_conv_destroy(conv);
+    clnn_context_destroy(ctx);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* A winner other than direct and other than the heuristic's pick stands only with a margin
+ * of CLNN_CONV_SELECT_MARGIN over direct in the entry's times; else the heuristic's
+ * algorithm runs (the entry's knobs for it, else its defaults). */
+static void test_choice_needs_margin(void **state)
+{
+    (void)state;
+    clnn_conv_params p = conv3x3(1, 16, 12, 24); /* the heuristic runs it direct */
+    conv_shape s;
+    assert_int_equal(clnn_conv_shape_init(NULL, &p, &s), CLNN_STATUS_OK);
+    assert_int_equal(clnn_conv_heuristic(&s, &dev_info), CLNN_CONV_ALGO_DIRECT);
+    const clnn_knob_config wk = knobs5(4, 2, 3, 2, 2), dk = knobs5(2, 4, 3, 2, 1);
+    clnn_conv_algo algo;
+    clnn_knob_config cfg;
+
+    /* Winograd 8% ahead of direct: within the noise, direct runs with its tuned knobs. */
+    clnn_tune_conv e = entry_for(&p, CLNN_CONV_ALGO_WINOGRAD_2X2, wk, 0.50);
+    e.results[1] = (clnn_tune_result){CLNN_CONV_ALGO_DIRECT, dk, 0.54, 2};
+    e.nresults = 2;
+    assert_true(clnn_conv_entry_choice(&e, &s, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_DIRECT);
+    assert_memory_equal(&cfg, &dk, sizeof cfg);
+    /* An explicit request still gets the entry's knobs for it. */
+    assert_true(clnn_conv_entry_choice(&e, &s, &dev_info, CLNN_CONV_ALGO_WINOGRAD_2X2, &algo,
+                                       &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_WINOGRAD_2X2);
+    assert_memory_equal(&cfg, &wk, sizeof cfg);
+    /* 12% ahead: Winograd stands. */
+    e.results[1].ms = 0.56;
+    assert_true(clnn_conv_entry_choice(&e, &s, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_WINOGRAD_2X2);
+    assert_memory_equal(&cfg, &wk, sizeof cfg);
+    /* No direct time recorded: no margin known, the heuristic with its default knobs. */
+    e.nresults = 1;
+    clnn_knob_config def;
+    clnn_knobs_default(CLNN_CONV_ALGO_DIRECT, &p, &dev_info, &def);
+    assert_true(clnn_conv_entry_choice(&e, &s, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_DIRECT);
+    assert_memory_equal(&cfg, &def, sizeof cfg);
+
+    /* The heuristic's own pick needs no margin (a 1x1 layer: GEMM 4% ahead of direct). */
+    clnn_conv_params one = p;
+    one.kernel_h = one.kernel_w = 1;
+    one.pad_top = one.pad_left = one.pad_bottom = one.pad_right = 0;
+    conv_shape s1;
+    assert_int_equal(clnn_conv_shape_init(NULL, &one, &s1), CLNN_STATUS_OK);
+    e = entry_for(&one, CLNN_CONV_ALGO_GEMM_1X1, wk, 0.50);
+    e.results[1] = (clnn_tune_result){CLNN_CONV_ALGO_DIRECT, dk, 0.52, 2};
+    e.nresults = 2;
+    assert_true(clnn_conv_entry_choice(&e, &s1, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_GEMM_1X1);
+
+    /* Where the heuristic picks F(4x4) too, a Winograd winner 4% ahead of direct (F(2x2) or
+     * F(4x4) itself) falls back to direct with the entry's knobs for it: Winograd must win
+     * clearly. */
+    clnn_conv_params big = conv3x3(1, 128, 16, 64);
+    conv_shape sb;
+    assert_int_equal(clnn_conv_shape_init(NULL, &big, &sb), CLNN_STATUS_OK);
+    assert_int_equal(clnn_conv_heuristic(&sb, &dev_info), CLNN_CONV_ALGO_WINOGRAD_4X4);
+    const clnn_knob_config w4 = knobs5(8, 4, 1, 2, 1);
+    e = entry_for(&big, CLNN_CONV_ALGO_WINOGRAD_2X2, wk, 0.50);
+    e.results[1] = (clnn_tune_result){CLNN_CONV_ALGO_DIRECT, dk, 0.52, 2};
+    e.results[2] = (clnn_tune_result){CLNN_CONV_ALGO_WINOGRAD_4X4, w4, 0.53, 2};
+    e.nresults = 3;
+    assert_true(clnn_conv_entry_choice(&e, &sb, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_DIRECT);
+    assert_memory_equal(&cfg, &dk, sizeof cfg);
+    e = entry_for(&big, CLNN_CONV_ALGO_WINOGRAD_4X4, w4, 0.50);
+    e.results[1] = (clnn_tune_result){CLNN_CONV_ALGO_DIRECT, dk, 0.52, 2};
+    e.nresults = 2;
+    assert_true(clnn_conv_entry_choice(&e, &sb, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_DIRECT);
+    e.results[1].ms = 0.60; /* 20% ahead: it stands */
+    assert_true(clnn_conv_entry_choice(&e, &sb, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_WINOGRAD_4X4);
+    assert_memory_equal(&cfg, &w4, sizeof cfg);
+    /* no direct time recorded: direct with its default knobs */
+    e.nresults = 1;
+    clnn_knob_config dbig;
+    clnn_knobs_default(CLNN_CONV_ALGO_DIRECT, &big, &dev_info, &dbig);
+    assert_true(clnn_conv_entry_choice(&e, &sb, &dev_info, CLNN_CONV_ALGO_AUTO, &algo, &cfg));
+    assert_int_equal(algo, CLNN_CONV_ALGO_DIRECT);
+    assert_memory_equal(&cfg, &dbig, sizeof cfg);
+
+    /* Through a saved file: the layer runs direct, and the cost model prices what runs. */
+    char *dir = tu_mkdtemp("tune-margin");
+    clnn_tune_db *db = new_db(&dev_info);
+    e = entry_for(&p, CLNN_CONV_ALGO_WINOGRAD_2X2, wk, 0.50);
+    e.results[1] = (clnn_tune_result){CLNN_CONV_ALGO_DIRECT, dk, 0.54, 2};
+    e.nresults = 2;
+    assert_int_equal(clnn_tune_db_put(db, &e), CLNN_STATUS_OK);
+    char *path = save_own(db, dir, &dev_info);
+    clnn_tune_db_free(db);
+    clnn_context *ctx = context_in(dir);
+    clnn_conv *conv = make_conv(ctx, &p, CLNN_CONV_ALGO_AUTO);
+    assert_string_equal(clnn_conv_config(conv), "direct TK=2,VEC=4,TV=3,WGX=2,WGY=1,UNROLL=0");
+    check_conv_runs(conv, &p, 1e-4f);
+    clnn_conv_destroy(conv);
+    assert_true(fabs(clnn_conv_predicted_ms(ctx, 0, &p) - 0.54) < 1e-9);
     clnn_context_destroy(ctx);
     free(path);
     tu_rmtree(dir);
@@ -719,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_nearest),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_conv_follows_database),
+        cmocka_unit_test(test_choice_needs_margin),
         cmocka_unit_test(test_predict_uses_database),
         cmocka_unit_test(test_rejected_never_chosen),
         cmocka_unit_test(test_search_tiny_layer),

@@ -1,28 +1,149 @@
 /*
- * conv.c - the convolution layer API: parameter validation, algorithm choice, and dispatch
- * to the algorithm implementations.
+ * conv.c - the convolution layer API: parameter validation, the table of algorithm
+ * descriptors and their knobs, and dispatch (the choice of algorithm is conv_select.c's).
  */
 #include "conv.h"
 
-#include <math.h>
-
-#include "../tune/db.h"
-
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const conv_algo_impl *impl_of(clnn_conv_algo algo)
+/* Indexed by algorithm; AUTO has none. */
+static const clnn_conv_algo_def *const algo_defs[CLNN_CONV_ALGO_COUNT] = {
+    [CLNN_CONV_ALGO_DIRECT] = &clnn_conv_direct_def,
+    [CLNN_CONV_ALGO_GEMM_1X1] = &clnn_conv_1x1_def,
+    [CLNN_CONV_ALGO_WINOGRAD_2X2] = &clnn_conv_winograd2_def,
+    [CLNN_CONV_ALGO_WINOGRAD_4X4] = &clnn_conv_winograd4_def,
+    [CLNN_CONV_ALGO_DEPTHWISE] = &clnn_conv_dw_def,
+};
+
+const clnn_conv_algo_def *clnn_conv_algo_of(clnn_conv_algo algo)
 {
-    switch (algo) {
-    case CLNN_CONV_ALGO_DIRECT: return &clnn_conv_direct_impl;
-    case CLNN_CONV_ALGO_GEMM_1X1: return &clnn_conv_1x1_impl;
-    case CLNN_CONV_ALGO_WINOGRAD_2X2: return &clnn_conv_winograd2_impl;
-    case CLNN_CONV_ALGO_WINOGRAD_4X4: return &clnn_conv_winograd4_impl;
-    case CLNN_CONV_ALGO_DEPTHWISE: return &clnn_conv_dw_impl;
-    default: return NULL;
+    return (unsigned)algo < CLNN_CONV_ALGO_COUNT ? algo_defs[algo] : NULL;
+}
+
+/* ---- knobs ---------------------------------------------------------------------------------- */
+
+const clnn_algo_knobs *clnn_knobs_table(clnn_conv_algo algo)
+{
+    const clnn_conv_algo_def *d = clnn_conv_algo_of(algo);
+    return d ? &d->knobs : NULL;
+}
+
+int clnn_knob_index(clnn_conv_algo algo, const char *name)
+{
+    const clnn_algo_knobs *t = clnn_knobs_table(algo);
+    for (int i = 0; t && i < t->nknobs; i++)
+        if (strcmp(t->knobs[i].name, name) == 0) return i;
+    return -1;
+}
+
+int clnn_pow2_at_least(int x, int cap)
+{
+    int v = 1;
+    while (v < x && v < cap) v *= 2;
+    return v;
+}
+
+void clnn_knobs_default(clnn_conv_algo algo, const clnn_conv_params *p,
+                        const clnn_device_info *dev, clnn_knob_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const clnn_conv_algo_def *d = clnn_conv_algo_of(algo);
+    if (d) d->default_knobs(p, dev, cfg);
+}
+
+void clnn_tile_knobs_default(int kg, int k_cpu, long cols, const clnn_device_info *dev,
+                             clnn_knob_config *cfg)
+{
+    const bool gpu = dev->type == CLNN_DEVICE_TYPE_GPU;
+    const int vec = dev->native_vector_width_float >= 16 ? 16 : 8;
+    if (gpu) {
+        cfg->v[0] = kg >= 8 ? 8 : clnn_pow2_at_least(kg, 8);
+        cfg->v[1] = 1;
+        cfg->v[2] = 4;
+        cfg->v[3] = 64;
+        cfg->v[4] = 1;
+    } else {
+        cfg->v[0] = clnn_pow2_at_least(k_cpu, 16);
+        cfg->v[1] = vec;
+        cfg->v[2] = kg == 1 ? 4 : 2;
+        cfg->v[3] = 1;
+        cfg->v[4] = 1;
+    }
+    /* With few columns a second vector per work-item is mostly padding. */
+    if (!gpu && cols < 4L * cfg->v[1] * cfg->v[2] && cfg->v[2] > 1) cfg->v[2] = 1;
+    /* Within what the device takes: a small GPU's work-group may hold fewer than 64. */
+    while (cfg->v[4] > 1 && ((size_t)cfg->v[4] > dev->max_work_item_sizes[1] ||
+                             (size_t)cfg->v[3] * cfg->v[4] > dev->max_work_group_size))
+        cfg->v[4] /= 2;
+    while (cfg->v[3] > 1 && ((size_t)cfg->v[3] > dev->max_work_item_sizes[0] ||
+                             (size_t)cfg->v[3] * cfg->v[4] > dev->max_work_group_size))
+        cfg->v[3] /= 2;
+}
+
+bool clnn_tile_knobs_ok(const clnn_knob_config *cfg, const clnn_device_info *dev,
+                        const char **why)
+{
+    const int tile = cfg->v[0], vec = cfg->v[1], tv = cfg->v[2], wgx = cfg->v[3],
+              wgy = cfg->v[4];
+    if ((size_t)wgx * wgy > dev->max_work_group_size || (size_t)wgx > dev->max_work_item_sizes[0] ||
+        (size_t)wgy > dev->max_work_item_sizes[1]) {
+        *why = "work-group larger than the device allows";
+        return false;
+    }
+    if (tile * tv * vec > 512) {
+        *why = "register tile above 512 floats";
+        return false;
+    }
+    *why = NULL;
+    return true;
+}
+
+bool clnn_knobs_valid(clnn_conv_algo algo, const clnn_knob_config *cfg,
+                      const clnn_conv_params *p, const clnn_device_info *dev, const char **why)
+{
+    (void)p;
+    const clnn_conv_algo_def *d = clnn_conv_algo_of(algo);
+    if (!d) {
+        *why = "no knob table for this algorithm";
+        return false;
+    }
+    const clnn_algo_knobs *t = &d->knobs;
+    for (int i = 0; i < t->nknobs; i++) {
+        bool listed = false;
+        for (int j = 0; j < t->knobs[i].nvalues; j++)
+            if (t->knobs[i].values[j] == cfg->v[i]) listed = true;
+        if (!listed) {
+            *why = "a knob has a value outside its table";
+            return false;
+        }
+    }
+    return d->knobs_ok(cfg, dev, why);
+}
+
+void clnn_knobs_options(clnn_conv_algo algo, const clnn_knob_config *cfg, clnn_strbuf *sb)
+{
+    const clnn_algo_knobs *t = clnn_knobs_table(algo);
+    for (int i = 0; t && i < t->nknobs; i++)
+        clnn_strbuf_printf(sb, "%s-D%s=%d", sb->len ? " " : "", t->knobs[i].name, cfg->v[i]);
+}
+
+void clnn_knobs_describe(clnn_conv_algo algo, const clnn_knob_config *cfg, char *out,
+                         size_t cap)
+{
+    const clnn_algo_knobs *t = clnn_knobs_table(algo);
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; t && i < t->nknobs && n < cap; i++) {
+        int w = snprintf(out + n, cap - n, "%s%s=%d", i ? "," : "", t->knobs[i].name, cfg->v[i]);
+        if (w < 0) break;
+        n += (size_t)w;
     }
 }
+
+/* ---- the layer ------------------------------------------------------------------------------ */
 
 clnn_status clnn_conv_upload_bias(clnn_conv *c, const float *bias)
 {
@@ -35,7 +156,7 @@ clnn_status clnn_conv_upload_bias(clnn_conv *c, const float *bias)
 const char *clnn_conv_algo_name(clnn_conv_algo algo)
 {
     if (algo == CLNN_CONV_ALGO_AUTO) return "auto";
-    const conv_algo_impl *impl = impl_of(algo);
+    const clnn_conv_algo_def *impl = clnn_conv_algo_of(algo);
     return impl ? impl->name : "unknown";
 }
 
@@ -145,7 +266,7 @@ clnn_status clnn_conv_algo_check(const clnn_conv_params *params, clnn_conv_algo 
     clnn_status st = clnn_conv_shape_init(NULL, params, &s);
     if (st != CLNN_STATUS_OK) return st;
     if (algo == CLNN_CONV_ALGO_AUTO) return CLNN_STATUS_OK;
-    const conv_algo_impl *impl = impl_of(algo);
+    const clnn_conv_algo_def *impl = clnn_conv_algo_of(algo);
     if (!impl)
         return clnn_fail(NULL, CLNN_STATUS_INVALID_ARGUMENT, "unknown convolution algorithm %d",
                          (int)algo);
@@ -182,8 +303,8 @@ clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
     if (s.p.has_bias && !bias)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
                          "convolution: has_bias is set but bias is NULL");
-    if (algo == CLNN_CONV_ALGO_AUTO) algo = clnn_tune_heuristic(&s, &dev->info);
-    const conv_algo_impl *impl = impl_of(algo);
+    if (algo == CLNN_CONV_ALGO_AUTO) algo = clnn_conv_heuristic(&s, &dev->info);
+    const clnn_conv_algo_def *impl = clnn_conv_algo_of(algo);
     if (!impl)
         return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT, "unknown convolution algorithm %d",
                          (int)algo);
@@ -220,16 +341,17 @@ clnn_status clnn_conv_create_knobs(clnn_context *ctx, size_t device,
     return CLNN_STATUS_OK;
 }
 
-/* AUTO takes the tuning database's algorithm and knobs for the layer; an explicit algorithm
- * takes the database's knobs for it. Without an entry (or a near one), the heuristic and the
- * default knobs (clnn_conv_create_knobs with no setting). */
+/* AUTO takes the algorithm and knobs clnn_conv_choose gives (conv_select.c: the database's
+ * entry under the margin rule); an explicit algorithm takes the database's knobs for it.
+ * Without an entry (or a near one), the heuristic and the default knobs
+ * (clnn_conv_create_knobs with no setting). */
 clnn_status clnn_conv_create(clnn_context *ctx, size_t device, const clnn_conv_params *params,
                              clnn_conv_algo algo, const float *weights, const float *bias,
                              clnn_conv **conv)
 {
     clnn_conv_algo use = algo;
     clnn_knob_config cfg;
-    if (!conv || !weights || !clnn_tune_conv_choose(ctx, device, params, &use, &cfg))
+    if (!conv || !weights || !clnn_conv_choose(ctx, device, params, &use, &cfg))
         return clnn_conv_create_knobs(ctx, device, params, algo, NULL, weights, bias, conv);
     clnn_status st = clnn_conv_create_knobs(ctx, device, params, use, &cfg, weights, bias, conv);
     if (st == CLNN_STATUS_BUILD_FAILED || st == CLNN_STATUS_OPENCL_ERROR) {
@@ -286,7 +408,7 @@ clnn_status clnn_conv_enqueue_at(clnn_conv *c, cl_command_queue q, cl_mem in, cl
                                  cl_mem out, int out_off, int out_img_stride, cl_uint nw,
                                  const cl_event *w, cl_event *done)
 {
-    return impl_of(c->algo)->enqueue(c, q, in, res, out, out_off, out_img_stride, nw, w, done);
+    return clnn_conv_algo_of(c->algo)->enqueue(c, q, in, res, out, out_off, out_img_stride, nw, w, done);
 }
 
 static clnn_status staged_enqueue(void *op, cl_command_queue q, cl_mem *in, cl_mem out,

@@ -87,6 +87,22 @@ static clnn_status enqueue_1x1(clnn_conv *c, cl_command_queue q, cl_mem in, cl_m
     return st;
 }
 
-const conv_algo_impl clnn_conv_1x1_impl = {
-    CLNN_CONV_ALGO_GEMM_1X1, "gemm1x1", check_1x1, prepare_1x1, enqueue_1x1,
+static void default_1x1(const clnn_conv_params *p, const clnn_device_info *dev,
+                        clnn_knob_config *cfg)
+{
+    int P = 1, Q = 1;
+    clnn_conv_output_size(p, &P, &Q);
+    clnn_tile_knobs_default(p->out_channels / (p->groups > 0 ? p->groups : 1), p->out_channels,
+                            (long)P * Q, dev, cfg);
+}
+
+const clnn_conv_algo_def clnn_conv_1x1_def = {
+    .algo = CLNN_CONV_ALGO_GEMM_1X1,
+    .name = "gemm1x1",
+    .knobs = {5, {CLNN_GEMM_KNOBS}},
+    .check = check_1x1,
+    .default_knobs = default_1x1,
+    .knobs_ok = clnn_tile_knobs_ok,
+    .prepare = prepare_1x1,
+    .enqueue = enqueue_1x1,
 };

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_TK, K_VEC, K_TV, K_WGX, K_WGY };
+enum { K_TK, K_VEC, K_TV, K_WGX, K_WGY, K_UNROLL };
 enum { I_HPH, I_WPH, I_KTILES, I_NTILES, I_XP_FLOATS };
 
 static const char *direct_check(const conv_shape *s)
@@ -117,6 +117,31 @@ static clnn_status direct_enqueue(clnn_conv *c, cl_command_queue q, cl_mem in, c
     return st;
 }
 
-const conv_algo_impl clnn_conv_direct_impl = {
-    CLNN_CONV_ALGO_DIRECT, "direct", direct_check, direct_prepare, direct_enqueue,
+static void direct_default(const clnn_conv_params *p, const clnn_device_info *dev,
+                           clnn_knob_config *cfg)
+{
+    const int Kg = p->out_channels / (p->groups > 0 ? p->groups : 1);
+    int P = 1, Q = 1;
+    clnn_conv_output_size(p, &P, &Q);
+    clnn_tile_knobs_default(Kg, Kg, (long)P * Q, dev, cfg);
+    cfg->v[K_UNROLL] = 1;
+}
+
+const clnn_conv_algo_def clnn_conv_direct_def = {
+    .algo = CLNN_CONV_ALGO_DIRECT,
+    .name = "direct",
+    .knobs = {6,
+              {
+                  {"TK", "output channels per work-item", 8, {1, 2, 4, 8, 12, 16, 24, 32}},
+                  {"VEC", "outputs per vector", 5, {1, 2, 4, 8, 16}},
+                  {"TV", "vectors per work-item", 4, {1, 2, 3, 4}},
+                  {"WGX", "work-items per group along outputs", 8, {1, 2, 4, 8, 16, 32, 64, 128}},
+                  {"WGY", "work-items per group along channels", 4, {1, 2, 4, 8}},
+                  {"UNROLL", "kernel-window loops unrolled (1) or kept (0)", 2, {0, 1}},
+              }},
+    .check = direct_check,
+    .default_knobs = direct_default,
+    .knobs_ok = clnn_tile_knobs_ok,
+    .prepare = direct_prepare,
+    .enqueue = direct_enqueue,
 };

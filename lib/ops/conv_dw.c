@@ -65,6 +65,66 @@ static clnn_status dw_enqueue(clnn_conv *c, cl_command_queue q, cl_mem in, cl_me
     return clnn_launch(c->ctx, q, c->kernels[0], "conv_dw", 3, g, l, nw, w, done);
 }
 
-const conv_algo_impl clnn_conv_dw_impl = {
-    CLNN_CONV_ALGO_DEPTHWISE, "depthwise", dw_check, dw_prepare, dw_enqueue,
+/* CPUs compute a vector of outputs per work-item and a work-group spanning the row; GPUs
+ * want scalar work-items, many along the width. */
+static void dw_default(const clnn_conv_params *p, const clnn_device_info *dev,
+                       clnn_knob_config *cfg)
+{
+    const bool gpu = dev->type == CLNN_DEVICE_TYPE_GPU;
+    int P = 1, Q = 1;
+    clnn_conv_output_size(p, &P, &Q);
+    /* The widest vector (up to the device's) whose blocks waste at most an eighth of a row. */
+    int vec = 4;
+    for (int v = dev->native_vector_width_float >= 16 ? 16 : 8; v > 4; v /= 2)
+        if ((long)((Q + v - 1) / v) * v * 8 <= 9L * Q) {
+            vec = v;
+            break;
+        }
+    cfg->v[K_VEC] = gpu ? 1 : vec;
+    /* Taller blocks share more input rows between output rows; on small maps one block
+     * spanning the map also saves the launches of many tiny work-groups. */
+    cfg->v[K_TH] = gpu ? 2 : P <= 8 ? 8 : P <= 28 ? 4 : 2;
+    cfg->v[K_WGX] = gpu ? 32 : clnn_pow2_at_least((Q + vec - 1) / vec, 16);
+    cfg->v[K_WGY] = gpu ? 4 : 1;
+    while (cfg->v[K_WGY] > 1 && ((size_t)cfg->v[K_WGY] > dev->max_work_item_sizes[1] ||
+                                 (size_t)cfg->v[K_WGX] * cfg->v[K_WGY] > dev->max_work_group_size))
+        cfg->v[K_WGY] /= 2;
+    while (cfg->v[K_WGX] > 1 && ((size_t)cfg->v[K_WGX] > dev->max_work_item_sizes[0] ||
+                                 (size_t)cfg->v[K_WGX] * cfg->v[K_WGY] > dev->max_work_group_size))
+        cfg->v[K_WGX] /= 2;
+}
+
+/* The block's accumulators and a row's taps in registers. */
+static bool dw_knobs_ok(const clnn_knob_config *cfg, const clnn_device_info *dev,
+                        const char **why)
+{
+    const int tw = cfg->v[K_VEC], th = cfg->v[K_TH], dwx = cfg->v[K_WGX], dwy = cfg->v[K_WGY];
+    if ((size_t)dwx * dwy > dev->max_work_group_size ||
+        (size_t)dwx > dev->max_work_item_sizes[0] || (size_t)dwy > dev->max_work_item_sizes[1]) {
+        *why = "work-group larger than the device allows";
+        return false;
+    }
+    if (tw * th > 64) {
+        *why = "output block above 64 floats";
+        return false;
+    }
+    *why = NULL;
+    return true;
+}
+
+const clnn_conv_algo_def clnn_conv_dw_def = {
+    .algo = CLNN_CONV_ALGO_DEPTHWISE,
+    .name = "depthwise",
+    .knobs = {4,
+              {
+                  {"VEC", "outputs per work-item along the width (a vector)", 5, {1, 2, 4, 8, 16}},
+                  {"TH", "output rows per work-item", 4, {1, 2, 4, 8}},
+                  {"WGX", "work-items per group along the width", 8, {1, 2, 4, 8, 16, 32, 64, 128}},
+                  {"WGY", "work-items per group along rows", 4, {1, 2, 4, 8}},
+              }},
+    .check = dw_check,
+    .default_knobs = dw_default,
+    .knobs_ok = dw_knobs_ok,
+    .prepare = dw_prepare,
+    .enqueue = dw_enqueue,
 };

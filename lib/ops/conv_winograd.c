@@ -194,11 +194,45 @@ static clnn_status enqueue_winograd(clnn_conv *c, cl_command_queue q, cl_mem in,
     return st;
 }
 
-const conv_algo_impl clnn_conv_winograd2_impl = {
-    CLNN_CONV_ALGO_WINOGRAD_2X2, "winograd2x2", check_winograd, prepare_winograd,
-    enqueue_winograd,
+/* The products' columns are the tiles of F(m x m, 3x3). */
+static void default_winograd(int m, const clnn_conv_params *p, const clnn_device_info *dev,
+                             clnn_knob_config *cfg)
+{
+    int P = 1, Q = 1;
+    clnn_conv_output_size(p, &P, &Q);
+    clnn_tile_knobs_default(p->out_channels / (p->groups > 0 ? p->groups : 1), p->out_channels,
+                            (long)p->batch * ((P + m - 1) / m) * ((Q + m - 1) / m), dev, cfg);
+}
+
+static void default_winograd2(const clnn_conv_params *p, const clnn_device_info *dev,
+                              clnn_knob_config *cfg)
+{
+    default_winograd(2, p, dev, cfg);
+}
+
+static void default_winograd4(const clnn_conv_params *p, const clnn_device_info *dev,
+                              clnn_knob_config *cfg)
+{
+    default_winograd(4, p, dev, cfg);
+}
+
+const clnn_conv_algo_def clnn_conv_winograd2_def = {
+    .algo = CLNN_CONV_ALGO_WINOGRAD_2X2,
+    .name = "winograd2x2",
+    .knobs = {5, {CLNN_GEMM_KNOBS}},
+    .check = check_winograd,
+    .default_knobs = default_winograd2,
+    .knobs_ok = clnn_tile_knobs_ok,
+    .prepare = prepare_winograd,
+    .enqueue = enqueue_winograd,
 };
-const conv_algo_impl clnn_conv_winograd4_impl = {
-    CLNN_CONV_ALGO_WINOGRAD_4X4, "winograd4x4", check_winograd, prepare_winograd,
-    enqueue_winograd,
+const clnn_conv_algo_def clnn_conv_winograd4_def = {
+    .algo = CLNN_CONV_ALGO_WINOGRAD_4X4,
+    .name = "winograd4x4",
+    .knobs = {5, {CLNN_GEMM_KNOBS}},
+    .check = check_winograd,
+    .default_knobs = default_winograd4,
+    .knobs_ok = clnn_tile_knobs_ok,
+    .prepare = prepare_winograd,
+    .enqueue = enqueue_winograd,
 };

@@ -11,7 +11,7 @@
 #include "sched.h"
 
 #include "../ops/layer.h"
-#include "../tune/db.h"
+#include "../ops/conv.h"
 
 #include <float.h>
 
@@ -27,7 +27,7 @@ static double predict_raw(clnn_context *ctx, size_t d, const clnn_calib *c, cons
     if (n->op == OP_CONV) {
         /* What the tuner measured for this very layer on this device beats any model. */
         clnn_conv_params p;
-        double ms = clnn_node_conv_params(g, n, &p) == CLNN_STATUS_OK ? clnn_tune_conv_ms(ctx, d, &p)
+        double ms = clnn_node_conv_params(g, n, &p) == CLNN_STATUS_OK ? clnn_conv_predicted_ms(ctx, d, &p)
                                                                        : -1;
         if (ms > 0) return ms;
     }

@@ -1,8 +1,8 @@
 /*
  * db.c - the tuning database: JSON reading (every value checked) and writing, the lookup
  * order device -> vendor and type -> shipped -> defaults, exact and nearest-shape lookups,
- * and what the library asks of it (configuration of a convolution, measured time for the
- * cost model, CLBlast parameters). See db.h for the format's meaning.
+ * and the CLBlast parameters it applies. It is data: which algorithm a layer runs is
+ * lib/ops/conv_select.c's. See db.h for the format's meaning.
  */
 #include "db.h"
 
@@ -323,23 +323,11 @@ static clnn_conv_algo algo_by_name(const char *name)
     return CLNN_CONV_ALGO_AUTO;
 }
 
-static const conv_algo_impl *impl_for(clnn_conv_algo a)
-{
-    switch (a) {
-    case CLNN_CONV_ALGO_DIRECT: return &clnn_conv_direct_impl;
-    case CLNN_CONV_ALGO_GEMM_1X1: return &clnn_conv_1x1_impl;
-    case CLNN_CONV_ALGO_WINOGRAD_2X2: return &clnn_conv_winograd2_impl;
-    case CLNN_CONV_ALGO_WINOGRAD_4X4: return &clnn_conv_winograd4_impl;
-    case CLNN_CONV_ALGO_DEPTHWISE: return &clnn_conv_dw_impl;
-    default: return NULL;
-    }
-}
-
 /* Knobs as {"NAME": value}: every knob of the algorithm, each a value of its table. */
 static bool read_knobs(reader *r, json_object *o, clnn_conv_algo algo, clnn_knob_config *cfg,
                        const char *where)
 {
-    const clnn_algo_knobs *t = clnn_knobs_table(algo);
+    const clnn_algo_knobs *t = clnn_tune_algo_knobs(algo);
     if (!o || !json_object_is_type(o, json_type_object))
         return bad(r, "%s: 'knobs' must be an object", where);
     if (json_object_object_length(o) != t->nknobs)
@@ -390,10 +378,9 @@ static bool read_conv(reader *r, json_object *o, const clnn_device_info *dev, cl
     memset(e, 0, sizeof *e);
     if (!json_object_is_type(o, json_type_object)) return bad(r, "%s is not an object", where);
     if (!read_shape(r, o, &e->shape, where)) return false;
-    conv_shape cs;
     clnn_conv_params p;
     clnn_tune_shape_params(&e->shape, &p);
-    if (clnn_conv_shape_init(NULL, &p, &cs) != CLNN_STATUS_OK)
+    if (clnn_conv_output_size(&p, NULL, NULL) != CLNN_STATUS_OK)
         return bad(r, "%s: not a valid convolution", where);
     if (member(o, "layer") && !get_str(r, o, "layer", e->name, sizeof e->name, where)) return false;
     json_object *v = member(o, "complete");
@@ -414,16 +401,16 @@ static bool read_conv(reader *r, json_object *o, const clnn_device_info *dev, cl
         if (a == CLNN_CONV_ALGO_AUTO) return bad(r, "%s: unknown algorithm '%s'", where, name);
         if (e->nresults >= CLNN_CONV_ALGO_COUNT || clnn_tune_entry_result(e, a))
             return bad(r, "%s: algorithm '%s' is listed twice", where, name);
-        if (impl_for(a)->check(&cs))
-            return bad(r, "%s: algorithm '%s' does not apply to this shape", where, name);
+        const char *why = clnn_tune_algo_refuses(&p, a, NULL, dev);
+        if (why)
+            return bad(r, "%s: algorithm '%s' does not apply to this shape: %s", where, name, why);
         clnn_tune_result *t = &e->results[e->nresults];
         t->algo = a;
         char w2[96];
         snprintf(w2, sizeof w2, "%s, %s", where, name);
         if (!read_knobs(r, member(res, "knobs"), a, &t->knobs, w2)) return false;
-        const char *why = NULL;
-        if (!clnn_knobs_valid(a, &t->knobs, &p, dev, &why))
-            return bad(r, "%s: knobs not valid on this device: %s", w2, why);
+        why = clnn_tune_algo_refuses(&p, a, &t->knobs, dev);
+        if (why) return bad(r, "%s: knobs not valid on this device: %s", w2, why);
         if (!get_ms(r, res, "ms", 1e-6, 1e7, &t->ms, w2) ||
             !get_int(r, res, "tried", 1, 1 << 30, &t->tried, w2))
             return false;
@@ -645,7 +632,7 @@ static json_object *ints_value(const int *v, int n)
 
 static json_object *knobs_value(clnn_conv_algo algo, const clnn_knob_config *cfg)
 {
-    const clnn_algo_knobs *t = clnn_knobs_table(algo);
+    const clnn_algo_knobs *t = clnn_tune_algo_knobs(algo);
     json_object *o = json_object_new_object();
     for (int i = 0; t && i < t->nknobs; i++)
         json_object_object_add(o, t->knobs[i].name, json_object_new_int(cfg->v[i]));
@@ -900,66 +887,7 @@ const clnn_tune_db *clnn_tune_db_of(clnn_context *ctx, clnn_device *dev)
     return db;
 }
 
-/* ---- what the library asks ------------------------------------------------------------------- */
-
-/* The heuristic that stands in until the tuning database knows the layer. Thresholds from
- * `clnn-bench conv` on PoCL (README): F(4x4) pays once the product over channels is long
- * and the map holds enough tiles; small maps and short channel counts run direct. */
-clnn_conv_algo clnn_tune_heuristic(const conv_shape *s, const clnn_device_info *dev)
-{
-    (void)dev;
-    if (!clnn_conv_dw_impl.check(s)) return CLNN_CONV_ALGO_DEPTHWISE;
-    if (!clnn_conv_1x1_impl.check(s)) return CLNN_CONV_ALGO_GEMM_1X1;
-    if (!clnn_conv_winograd4_impl.check(s) && s->Cg >= 96 && s->Kg >= 64 && s->P >= 8 &&
-        s->Q >= 8)
-        return CLNN_CONV_ALGO_WINOGRAD_4X4;
-    return CLNN_CONV_ALGO_DIRECT;
-}
-
-/* The entry's setting for `want` (AUTO: its best) if it applies to this layer and device. */
-static bool setting_of(const clnn_tune_conv *e, const conv_shape *s, const clnn_device_info *dev,
-                       clnn_conv_algo want, clnn_conv_algo *algo, clnn_knob_config *cfg)
-{
-    const clnn_tune_result *r =
-        want == CLNN_CONV_ALGO_AUTO ? &e->results[e->best] : clnn_tune_entry_result(e, want);
-    const char *why = NULL;
-    if (!r || !impl_for(r->algo) || impl_for(r->algo)->check(s) ||
-        !clnn_knobs_valid(r->algo, &r->knobs, &s->p, dev, &why))
-        return false;
-    *algo = r->algo;
-    *cfg = r->knobs;
-    return true;
-}
-
-bool clnn_tune_conv_choose(clnn_context *ctx, size_t device, const clnn_conv_params *p,
-                           clnn_conv_algo *algo, clnn_knob_config *cfg)
-{
-    if (!ctx || !p || device >= ctx->ndevices) return false;
-    if (*algo != CLNN_CONV_ALGO_AUTO && !impl_for(*algo)) return false;
-    clnn_device *dev = &ctx->devices[device];
-    const clnn_tune_db *db = clnn_tune_db_of(ctx, dev);
-    if (!db || db->nconv == 0) return false;
-    conv_shape s;
-    if (clnn_conv_shape_init(NULL, p, &s) != CLNN_STATUS_OK) return false;
-    clnn_tune_shape key;
-    clnn_tune_shape_of(&s.p, &key);
-    const clnn_tune_conv *e = clnn_tune_db_find(db, &key);
-    if (e && setting_of(e, &s, &dev->info, *algo, algo, cfg)) return true;
-    e = clnn_tune_db_nearest(db, &key, NULL);
-    return e && setting_of(e, &s, &dev->info, *algo, algo, cfg);
-}
-
-double clnn_tune_conv_ms(clnn_context *ctx, size_t device, const clnn_conv_params *p)
-{
-    if (!ctx || !p || device >= ctx->ndevices) return -1;
-    clnn_device *dev = &ctx->devices[device];
-    const clnn_tune_db *db = clnn_tune_db_of(ctx, dev);
-    if (!db || !clnn_tune_db_same_device(db, &dev->info)) return -1;
-    clnn_tune_shape key;
-    clnn_tune_shape_of(p, &key);
-    const clnn_tune_conv *e = clnn_tune_db_find(db, &key);
-    return e ? e->results[e->best].ms : -1;
-}
+/* ---- CLBlast ------------------------------------------------------------------------------- */
 
 void clnn_tune_apply_clblast(clnn_context *ctx, clnn_device *dev)
 {

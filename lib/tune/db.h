@@ -3,18 +3,23 @@
  * layer shape the tuner (clnn-bench tune) measured, the measured times of every algorithm
  * tried, the candidates it rejected, and CLBlast kernel parameters for FC layers. It is data:
  * one JSON file per device in the cache folder (tune-<hash>.json), plus the files of data/tune/
- * embedded in the library. Every value read is checked against the knob table (knobs.h) and
- * CLBlast's parameter constraints (clblast.h); a damaged, foreign or newer file is ignored
- * with a warning.
+ * embedded in the library. Every value read is checked against the algorithm's knob table
+ * and legality (clnn_tune_algo_knobs, clnn_tune_algo_refuses) and CLBlast's parameter
+ * constraints (clblast.h); a damaged, foreign or newer file is ignored with a warning.
  *
  * Lookup for a device: its own file -> another file in the cache folder of the same vendor and
  * device type (e.g. another driver version) -> the shipped databases (same device first, then
- * same vendor and type) -> built-in defaults (clnn_tune_heuristic + clnn_knobs_default).
+ * same vendor and type) -> built-in defaults (the heuristic and default knobs of lib/ops).
+ *
+ * The database is data only: it stores, checks and finds entries; which algorithm a layer
+ * runs is decided in lib/ops/conv_select.c. It includes nothing of lib/ops: what it needs to
+ * know of the algorithms to check a file is the two functions at the end, which lib/ops
+ * defines.
  */
 #ifndef CLNN_TUNE_DB_H
 #define CLNN_TUNE_DB_H
 
-#include "../ops/conv.h"
+#include "knobs.h"
 
 #define CLNN_TUNE_FORMAT 1          /* bump when the file layout changes */
 #define CLNN_TUNE_MAX_REJECTS 16    /* rejected candidates kept per layer (all are counted) */
@@ -94,7 +99,7 @@ clnn_status clnn_tune_db_new(const clnn_device_info *dev, clnn_tune_db **db);
 void clnn_tune_db_free(clnn_tune_db *db);
 
 /* Parses and checks a database text (NUL-terminated) for use on `dev`: format, key fields,
- * every shape, algorithm, knob value (clnn_knobs_valid on dev) and CLBlast parameter. On
+ * every shape, algorithm, knob value (clnn_tune_algo_refuses on dev) and CLBlast parameter. On
  * failure returns false and says why in `why` (the database is not returned). `origin` is
  * recorded in the database. A database of another device parses fine: compare its key. */
 bool clnn_tune_db_parse(const char *text, const char *origin, const clnn_device_info *dev,
@@ -142,20 +147,6 @@ clnn_tune_db *clnn_tune_db_open(const char *cache_dir, const clnn_device_info *d
  * NULL when the device uses the built-in defaults. */
 const clnn_tune_db *clnn_tune_db_of(clnn_context *ctx, clnn_device *dev);
 
-/* The built-in default algorithm (a heuristic from `clnn-bench conv` on PoCL). */
-clnn_conv_algo clnn_tune_heuristic(const conv_shape *s, const clnn_device_info *dev);
-
-/* The configuration the database gives a layer on a device. `*algo` is the requested
- * algorithm (AUTO: the database's choice) and receives the one to run; true with `cfg` set
- * when the database (the exact shape, else the nearest valid one) decides, false when the
- * built-in defaults apply (then *algo is left as requested). Never records an error. */
-bool clnn_tune_conv_choose(clnn_context *ctx, size_t device, const clnn_conv_params *p,
-                           clnn_conv_algo *algo, clnn_knob_config *cfg);
-
-/* Measured milliseconds of the layer's best configuration on this device (same batch and
- * shape, measured on this hardware), or -1 when the database does not know it. */
-double clnn_tune_conv_ms(clnn_context *ctx, size_t device, const clnn_conv_params *p);
-
 /* Applies the database's CLBlast parameters on the device (CLBlastOverrideParameters, once
  * per context and device; failures are warnings: CLBlast keeps its own parameters). */
 void clnn_tune_apply_clblast(clnn_context *ctx, clnn_device *dev);
@@ -168,5 +159,13 @@ typedef struct clnn_embedded_db {
 } clnn_embedded_db;
 extern const clnn_embedded_db clnn_embedded_tune_dbs[];
 extern const size_t clnn_embedded_tune_db_count;
+
+/* What the database asks of the convolution algorithms to check a file, defined beside them
+ * (lib/ops/conv_select.c): the knob table of an algorithm (NULL for AUTO or an unknown
+ * value), and NULL when `algo` applies to the layer and, cfg not NULL, its setting is legal on
+ * the device, else why not. */
+const clnn_algo_knobs *clnn_tune_algo_knobs(clnn_conv_algo algo);
+const char *clnn_tune_algo_refuses(const clnn_conv_params *p, clnn_conv_algo algo,
+                                   const clnn_knob_config *cfg, const clnn_device_info *dev);
 
 #endif

@@ -522,7 +522,7 @@ static clnn_status setup(layer_ctx *L, const clnn_conv_params *p)
     clnn_status st = clnn_conv_shape_init(L->ctx, p, &L->s);
     if (st != CLNN_STATUS_OK) return st;
     L->p = L->s.p;
-    L->heuristic = clnn_tune_heuristic(&L->s, &L->dev->info);
+    L->heuristic = clnn_conv_heuristic(&L->s, &L->dev->info);
     /* The cropped copy: same everything but batch and map size (tails stay exercised). */
     L->crop = L->p;
     L->crop.batch = L->p.batch > 1 ? 2 : 1;

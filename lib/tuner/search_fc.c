@@ -10,7 +10,7 @@
  * candidate does not beat CLBlast's own is left at that best candidate for the rest of the
  * run (close to CLBlast's own by construction) and not stored in the database.
  */
-#include "clblast.h"
+#include "../tune/clblast.h"
 #include "search.h"
 
 #include <clblast_c.h>

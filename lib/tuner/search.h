@@ -1,6 +1,6 @@
 /*
  * search.h - the tuner's engine, driven by `clnn-bench tune` (bench/tune.c) and the tests:
- * per convolution layer, a measured search over the algorithms and their knobs (knobs.h),
+ * per convolution layer, a measured search over the algorithms and their knobs (lib/ops/conv.h),
  * and for FC layers over CLBlast's kernel parameters (clblast.h). Every candidate is checked
  * against a reference before it is timed; a candidate that fails to build or launch, or gives
  * a wrong result, is recorded as rejected and never chosen.
@@ -8,7 +8,7 @@
 #ifndef CLNN_TUNE_SEARCH_H
 #define CLNN_TUNE_SEARCH_H
 
-#include "db.h"
+#include "../ops/conv.h"
 
 #include <signal.h>
 
