@@ -681,7 +681,9 @@ static clnn_status max_pool_lower(clnn_graph *g, int node)
     if (n->outputs[1] >= 0) {
         window_attrs a = *OP_A(n, window_attrs);
         a.indices = 1;
-        a.geo.kind = W3_ARGMAX; /* inference runs again; until then */
+        /* The geometry now: the caller may run the layer before inferring again. */
+        clnn_status st = window_geom(n, &a, op_in(g, n, 0), NULL, W3_ARGMAX, &a.geo);
+        if (st != CLNN_STATUS_OK) return st;
         char name[600];
         snprintf(name, sizeof name, "%.500s#Indices", n->name);
         const int in = n->inputs[0], out = n->outputs[1];
