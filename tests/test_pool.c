@@ -509,7 +509,7 @@ static void expect_indices(const int64_t *xd, size_t nx, const float *x, const c
     assert_int_equal(clnn_layer_find(OP_MAX_POOL)->reference(g, n, in, NULL, ref),
                      CLNN_STATUS_OK);
     assert_true(tu_allclose(ref, want, count, 0.0f, 0.0f, what));
-    /* Device, through a constant input: the session folds nothing it holds as INT64. */
+    /* Device: the layer run directly on x. */
     const clnn_layer_impl *impl = clnn_layer_find(OP_MAX_POOL);
     void *state = NULL;
     assert_int_equal(impl->prepare(lt_ctx, lt_dev, g, n, &state), CLNN_STATUS_OK);
