@@ -1,7 +1,9 @@
 /*
  * test_pool.c - pooling kernels against the C reference (lib/ops/pool.c) over awkward
  * shapes, PyTorch's output-size and divisor rules checked by hand, and invalid parameters;
- * dilated windows (ONNX dilations) likewise, and their shape inference in graphs.
+ * dilated windows (ONNX dilations) likewise, and their shape inference in graphs; MaxPool's
+ * Indices output (lib/ops/window3d.c after lowering): kernel against reference over 1-D to
+ * 3-D shapes, both storage orders, hand-computed values and refusals.
  *
  * Tolerance: max pooling must be exact (it selects an input); average pooling
  * |got - want| <= 1e-6 + 1e-6 * |want| (a sum of at most a few thousand values in [-1, 1]
@@ -459,6 +461,205 @@ static void test_mismatched_buffers(void **state)
     clnn_pool_destroy(pool);
 }
 
+/* ---- MaxPool's Indices ---------------------------------------------------------------------- */
+
+/* MaxPool n0 (outputs y and i, both graph outputs) on x of dims xd, optimised (Indices
+ * lowered into a node of its own). On success *idx is that node; else st holds the status. */
+static clnn_graph *indices_graph(const int64_t *xd, size_t nx, const clnn_attr *at, size_t nat,
+                                 int opset, const gnode **idx, clnn_status *st)
+{
+    clnn_graph *g = lt_graph(opset);
+    lt_input(g, "x", xd, nx);
+    const char *ins[] = {"x"}, *outs[] = {"y", "i"};
+    *idx = NULL;
+    *st = clnn_graph_add_node(g, "MaxPool", "n0", ins, 1, outs, 2, at, nat);
+    if (*st == CLNN_STATUS_OK) *st = clnn_graph_add_output(g, "y");
+    if (*st == CLNN_STATUS_OK) *st = clnn_graph_add_output(g, "i");
+    int *order = NULL, norder = 0;
+    if (*st == CLNN_STATUS_OK) *st = clnn_graph_infer(g, 0, &order, &norder);
+    free(order);
+    if (*st == CLNN_STATUS_OK) *st = clnn_graph_optimize(g, true);
+    if (*st != CLNN_STATUS_OK) return g;
+    const int it = g->outputs[1];
+    assert_int_equal(g->tensors[it].dtype, CLNN_DTYPE_INT64);
+    for (int k = 0; k < g->nnodes; k++)
+        if (!g->nodes[k].removed && g->nodes[k].noutputs == 1 && g->nodes[k].outputs[0] == it)
+            *idx = &g->nodes[k];
+    assert_non_null(*idx);
+    assert_int_equal((*idx)->op, OP_MAX_POOL);
+    /* The values keep their own node (the 2-D path for ranks 3 and 4). */
+    assert_int_equal(g->nodes[0].noutputs, 1);
+    assert_int_equal(g->nodes[0].outputs[0], g->outputs[0]);
+    return g;
+}
+
+/* The indices of x through the device and through the reference: both must equal want. */
+static void expect_indices(const int64_t *xd, size_t nx, const float *x, const clnn_attr *at,
+                           size_t nat, const float *want, size_t count, const char *what)
+{
+    const gnode *n;
+    clnn_status st;
+    clnn_graph *g = indices_graph(xd, nx, at, nat, 12, &n, &st);
+    if (st != CLNN_STATUS_OK) print_error("%s: %s\n", what, clnn_last_error());
+    assert_int_equal(st, CLNN_STATUS_OK);
+    assert_int_equal(clnn_tensor_count(clnn_node_output(g, n)), count);
+    /* Reference. */
+    float ref[16];
+    const float *in[1] = {x};
+    assert_int_equal(clnn_layer_find(OP_MAX_POOL)->reference(g, n, in, NULL, ref),
+                     CLNN_STATUS_OK);
+    assert_true(tu_allclose(ref, want, count, 0.0f, 0.0f, what));
+    /* Device: the layer run directly on x. */
+    const clnn_layer_impl *impl = clnn_layer_find(OP_MAX_POOL);
+    void *state = NULL;
+    assert_int_equal(impl->prepare(lt_ctx, lt_dev, g, n, &state), CLNN_STATUS_OK);
+    size_t nin = clnn_tensor_count(clnn_node_input(g, n, 0));
+    cl_int err;
+    cl_mem xm = clCreateBuffer(lt_cl_ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                               nin * sizeof(float), (void *)x, &err);
+    assert_int_equal(err, CL_SUCCESS);
+    cl_mem ym = clCreateBuffer(lt_cl_ctx, CL_MEM_READ_WRITE, count * sizeof(float), NULL, &err);
+    assert_int_equal(err, CL_SUCCESS);
+    layer_io io;
+    memset(&io, 0, sizeof io);
+    io.in[0] = xm;
+    io.out = ym;
+    io.out_img_stride = (int)(count / (size_t)xd[0]);
+    cl_event done = NULL;
+    assert_int_equal(impl->enqueue(state, lt_queue, &io, 0, NULL, &done), CLNN_STATUS_OK);
+    float got[16];
+    assert_int_equal(clEnqueueReadBuffer(lt_queue, ym, CL_TRUE, 0, count * sizeof(float), got, 1,
+                                         &done, NULL),
+                     CL_SUCCESS);
+    clReleaseEvent(done);
+    clReleaseMemObject(xm);
+    clReleaseMemObject(ym);
+    impl->destroy(state);
+    assert_true(tu_allclose(got, want, count, 0.0f, 0.0f, what));
+    clnn_graph_destroy(g);
+}
+
+static void test_indices_hand_computed(void **state)
+{
+    (void)state;
+    /* Image 0:  1 5 2   image 1 (10 - image 0):  9 5 8
+     *           7 3 9                            3 7 1
+     *           4 8 6                            6 2 4
+     * 2x2 windows at stride 1: maxima 7 9 / 8 9 at (1,0) (1,2) / (2,1) (1,2), and 9 8 / 7 7
+     * at (0,0) (0,2) / (1,1) (1,1); image 1's indices start at 9. storage_order 1 numbers
+     * the positions h + 3 w. */
+    static const int64_t xd[4] = {2, 1, 3, 3}, k2[2] = {2, 2};
+    const float x[18] = {1, 5, 2, 7, 3, 9, 4, 8, 6, 9, 5, 8, 3, 7, 1, 6, 2, 4};
+    const float rows[8] = {3, 5, 7, 5, 9, 11, 13, 13};
+    const float cols[8] = {1, 7, 5, 7, 9, 15, 13, 13};
+    clnn_attr at[2] = {CLNN_ATTR_IS("kernel_shape", k2, 2), CLNN_ATTR_I("storage_order", 1)};
+    expect_indices(xd, 4, x, at, 1, rows, 8, "2-D, storage_order 0");
+    expect_indices(xd, 4, x, at, 2, cols, 8, "2-D, storage_order 1");
+    /* Ties keep the first maximum; 1-D. */
+    static const int64_t x1d[3] = {1, 1, 4}, k1[1] = {2};
+    const float ties[4] = {2, 2, 1, 2}, first[3] = {0, 1, 3};
+    at[0] = CLNN_ATTR_IS("kernel_shape", k1, 1);
+    expect_indices(x1d, 3, ties, at, 1, first, 3, "1-D ties");
+    /* Padding is never chosen (inputs below zero, padding -inf): pads (1, 1), kernel 2,
+     * stride 2 on 3 elements: windows {pad, x0}, {x1, x2}. */
+    static const int64_t p11[2] = {1, 1}, s2[1] = {2};
+    const float neg[3] = {-3, -1, -2}, padded[2] = {0, 1};
+    clnn_attr pa[3] = {CLNN_ATTR_IS("kernel_shape", k1, 1), CLNN_ATTR_IS("pads", p11, 2),
+                       CLNN_ATTR_IS("strides", s2, 1)};
+    static const int64_t x3[3] = {1, 1, 3};
+    expect_indices(x3, 3, neg, pa, 3, padded, 2, "1-D padded");
+}
+
+typedef struct icase {
+    int nd;
+    int64_t x[5], k[3], s[3], d[3], pads[6];
+    bool ceil;
+    int order;
+} icase;
+
+static const icase icases[] = {
+    {1, {2, 3, 11}, {3}, {2}, {0}, {1, 1}, false, 0},
+    {2, {2, 3, 7, 9}, {3, 3}, {2, 2}, {0}, {1, 1, 1, 1}, false, 0},
+    {2, {2, 3, 7, 9}, {3, 3}, {2, 2}, {0}, {1, 1, 1, 1}, false, 1},
+    {2, {1, 2, 8, 7}, {3, 2}, {2, 1}, {2, 2}, {1, 0, 2, 1}, true, 1},
+    {2, {1, 4, 13, 11}, {2, 2}, {2, 2}, {0}, {0}, true, 0},
+    {3, {2, 2, 5, 6, 7}, {2, 3, 2}, {2, 2, 2}, {0}, {1, 1, 0, 0, 1, 1}, true, 0},
+    {3, {1, 2, 5, 6, 7}, {3, 2, 2}, {1, 2, 3}, {2, 1, 1}, {1, 0, 1, 1, 1, 0}, false, 1},
+};
+
+static void test_indices_sweep(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (size_t i = 0; i < CLNN_ARRAY_LEN(icases); i++) {
+        const icase *c = &icases[i];
+        const size_t r = (size_t)c->nd;
+        clnn_attr at[6];
+        size_t na = 0;
+        at[na++] = CLNN_ATTR_IS("kernel_shape", c->k, r);
+        at[na++] = CLNN_ATTR_IS("strides", c->s, r);
+        if (c->d[0]) at[na++] = CLNN_ATTR_IS("dilations", c->d, r);
+        if (c->pads[0] || c->pads[r]) at[na++] = CLNN_ATTR_IS("pads", c->pads, 2 * r);
+        at[na++] = CLNN_ATTR_I("ceil_mode", c->ceil);
+        at[na++] = CLNN_ATTR_I("storage_order", c->order);
+        const gnode *n;
+        clnn_status st;
+        clnn_graph *g = indices_graph(c->x, r + 2, at, na, 12, &n, &st);
+        if (st != CLNN_STATUS_OK) print_error("case %zu: %s\n", i, clnn_last_error());
+        assert_int_equal(st, CLNN_STATUS_OK);
+        run_opts ro = lt_defaults((uint32_t)i + 7);
+        float *got, *want;
+        size_t count;
+        lt_run_node(clnn_layer_find(OP_MAX_POOL), g, n, &ro, &got, &want, &count);
+        const double all = (double)clnn_tensor_count(clnn_node_input(g, n, 0));
+        char what[96];
+        snprintf(what, sizeof what, "indices case %zu (%d-D, storage_order %d)", i, c->nd,
+                 c->order);
+        ok &= tu_allclose(got, want, count, 0.0f, 0.0f, what);
+        for (size_t j = 0; j < count; j++)
+            ok &= want[j] >= 0 && want[j] < all && want[j] == floorf(want[j]);
+        free(got);
+        free(want);
+        clnn_graph_destroy(g);
+    }
+    assert_true(ok);
+}
+
+static void expect_indices_refused(const int64_t *xd, size_t nx, int opset, const char *needle)
+{
+    static const int64_t k2[2] = {2, 2};
+    clnn_attr at = CLNN_ATTR_IS("kernel_shape", k2, 2);
+    const gnode *n;
+    clnn_status st;
+    clnn_graph *g = indices_graph(xd, nx, &at, 1, opset, &n, &st);
+    if (st == CLNN_STATUS_OK || !strstr(clnn_last_error(), "n0") ||
+        !strstr(clnn_last_error(), needle))
+        print_error("status %d, '%s' should name n0 and '%s'\n", (int)st, clnn_last_error(),
+                    needle);
+    assert_int_not_equal(st, CLNN_STATUS_OK);
+    assert_non_null(strstr(clnn_last_error(), "n0"));
+    assert_non_null(strstr(clnn_last_error(), needle));
+    clnn_graph_destroy(g);
+}
+
+static void test_indices_refusals(void **state)
+{
+    (void)state;
+    /* 4097^2 > 2^24 elements: not exact as floats. 4096^2 = 2^24 is. */
+    static const int64_t big[4] = {1, 1, 4097, 4097}, edge[4] = {1, 1, 4096, 4096},
+                         small[4] = {1, 1, 4, 4};
+    expect_indices_refused(big, 4, 12, "2^24");
+    const gnode *n;
+    clnn_status st;
+    static const int64_t k2[2] = {2, 2};
+    clnn_attr at = CLNN_ATTR_IS("kernel_shape", k2, 2);
+    clnn_graph *g = indices_graph(edge, 4, &at, 1, 12, &n, &st);
+    assert_int_equal(st, CLNN_STATUS_OK);
+    clnn_graph_destroy(g);
+    /* Indices came with MaxPool 8. */
+    expect_indices_refused(small, 4, 7, "version 8");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,5 +673,11 @@ int main(void)
         cmocka_unit_test(test_dilated_invalid),
         cmocka_unit_test(test_dilated_graphs),
     };
-    return cmocka_run_group_tests_name("pool", tests, tu_group_setup, tu_group_teardown);
+    const struct CMUnitTest indices[] = {
+        cmocka_unit_test(test_indices_hand_computed),
+        cmocka_unit_test(test_indices_sweep),
+        cmocka_unit_test(test_indices_refusals),
+    };
+    int failed = cmocka_run_group_tests_name("pool", tests, tu_group_setup, tu_group_teardown);
+    return failed | cmocka_run_group_tests_name("pool indices", indices, lt_setup, lt_teardown);
 }
