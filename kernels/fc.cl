@@ -63,6 +63,16 @@ __kernel void fc_gemv_t(__global const float *X, __global const float *W, __glob
     floatV acc[ROWS];
     for (int m = 0; m < ROWS; m++) acc[m] = (floatV)(0.0f);
     int k = 0;
+    if (K % VW == 0) {
+        const __global floatV *wq = (const __global floatV *)w;
+        const __global floatV *xq = (const __global floatV *)X;
+        const int KV = K / VW;
+        for (int q = 0; q < KV; q++) {
+            const floatV wv = wq[q];
+            for (int m = 0; m < ROWS; m++) acc[m] = mad(xq[m * KV + q], wv, acc[m]);
+        }
+        k = K;
+    }
     for (; k + VW <= K; k += VW) {
         const floatV wv = vloadV(0, w + k);
         for (int m = 0; m < ROWS; m++) acc[m] = mad(vloadV(0, X + (size_t)m * K + k), wv, acc[m]);

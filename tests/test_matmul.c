@@ -207,14 +207,17 @@ static void fc_desc(clnn_graph *g, char *buf, size_t cap)
 
 /* A Gemm of a few rows with a constant weight, for the GEMV paths: x [M,K] (transposed when
  * trans_a), W [N,K] (trans_b) or [K,N], C none, [N] or [M,1]; act fused as the passes would. */
-static clnn_graph *gemv_graph(int M, int K, int N, int trans_a, int trans_b, int cshape,
-                              clnn_activation act, uint32_t seed)
+static clnn_graph *gemv_graph_w(int M, int K, int N, int trans_a, int trans_b, int cshape,
+                                clnn_activation act, uint32_t seed, bool w_input)
 {
     clnn_graph *g = lt_graph(13);
     const int64_t ad[] = {trans_a ? K : M, trans_a ? M : K};
     const int64_t wd[] = {trans_b ? N : K, trans_b ? K : N};
     lt_input(g, "a", ad, 2);
-    lt_constant(g, "w", wd, 2, seed, -1.0f, 1.0f);
+    if (w_input)
+        lt_input(g, "w", wd, 2);
+    else
+        lt_constant(g, "w", wd, 2, seed, -1.0f, 1.0f);
     const int64_t cn[] = {N}, cm[] = {M, 1};
     if (cshape == 1) lt_constant(g, "c", cn, 1, seed + 7u, -1.0f, 1.0f);
     if (cshape == 2) lt_constant(g, "c", cm, 2, seed + 7u, -1.0f, 1.0f);
@@ -231,9 +234,17 @@ static clnn_graph *gemv_graph(int M, int K, int N, int trans_a, int trans_b, int
     return g;
 }
 
+static clnn_graph *gemv_graph(int M, int K, int N, int trans_a, int trans_b, int cshape,
+                              clnn_activation act, uint32_t seed)
+{
+    return gemv_graph_w(M, K, N, trans_a, trans_b, cshape, act, seed, false);
+}
+
 /* clnn's GEMV forced (CLNN_FC=clnn-gemv) over awkward K (tails off every vector width) and N
- * (one column, fewer than a vector, tails), both layouts of W, with and without C and an
- * activation, 1 and 3 rows; checked against the C reference, and the path it took checked. */
+ * (one column, fewer than a vector, tails), both layouts of W (a constant [K,N] one is
+ * transposed at prepare; one computed on the device runs the column kernel), with and without
+ * C and an activation, 1 and 3 rows; checked against the C reference, and the path it took
+ * checked. */
 static void test_gemv_forced(void **state)
 {
     (void)state;
@@ -250,7 +261,7 @@ static void test_gemv_forced(void **state)
                                                 : v == 1 ? CLNN_ACTIVATION_RELU
                                                          : CLNN_ACTIVATION_NONE;
                     clnn_graph *g = gemv_graph(M, K, N, 0, tb, cshape, act, (uint32_t)i);
-                    char desc[64], what[128];
+                    char desc[96], what[192];
                     fc_desc(g, desc, sizeof desc);
                     snprintf(what, sizeof what, "GEMV M=%d K=%d N=%d transB %d C %d act %d (%s)",
                              M, K, N, tb, cshape, (int)act, desc);
@@ -265,12 +276,31 @@ static void test_gemv_forced(void **state)
                     ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, what);
                     clnn_graph_destroy(g);
                 }
+    /* W computed (a graph input): [K,N] read by columns, [N,K] by rows */
+    static const int Kw[] = {3, 17, 1280}, Nw[] = {5, 1000};
+    for (size_t ki = 0; ki < CLNN_ARRAY_LEN(Kw); ki++)
+        for (size_t ni = 0; ni < CLNN_ARRAY_LEN(Nw); ni++)
+            for (int v = 0; v < 4; v++, i++) {
+                const int M = v & 2 ? 3 : 1, tb = v & 1;
+                clnn_graph *g = gemv_graph_w(M, Kw[ki], Nw[ni], 0, tb, 1, CLNN_ACTIVATION_RELU,
+                                             (uint32_t)i, true);
+                char desc[96], what[192];
+                fc_desc(g, desc, sizeof desc);
+                snprintf(what, sizeof what, "GEMV W input M=%d K=%d N=%d transB %d (%s)", M,
+                         Kw[ki], Nw[ni], tb, desc);
+                if (!strstr(desc, tb ? "[N,K]" : "B [K,N], ")) ok = 0, print_error("%s\n", what);
+                run_opts ro = lt_defaults((uint32_t)i);
+                ro.lo = -1.0f;
+                ro.hi = 1.0f;
+                ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, what);
+                clnn_graph_destroy(g);
+            }
     /* transposed A of one row is the same K floats; 8 rows, the most the kernel takes */
     const int more[][3] = {{1, 1}, {8, 0}};
     for (size_t c = 0; c < CLNN_ARRAY_LEN(more); c++) {
         clnn_graph *g = gemv_graph(more[c][0], 37, 29, more[c][1], (int)c, 1,
                                    CLNN_ACTIVATION_RELU, 900u + (uint32_t)c);
-        char desc[64], what[128];
+        char desc[96], what[192];
         fc_desc(g, desc, sizeof desc);
         snprintf(what, sizeof what, "GEMV M=%d transA %d (%s)", more[c][0], more[c][1], desc);
         if (!strstr(desc, "clnn gemv")) ok = 0, print_error("%s: not clnn's GEMV\n", what);
@@ -283,7 +313,7 @@ static void test_gemv_forced(void **state)
     for (size_t c = 0; c < CLNN_ARRAY_LEN(gemm); c++) {
         clnn_graph *g = gemv_graph(gemm[c][0], 19, 23, gemm[c][1], 1, 1, CLNN_ACTIVATION_NONE,
                                    950u + (uint32_t)c);
-        char desc[64];
+        char desc[96];
         fc_desc(g, desc, sizeof desc);
         if (strcmp(desc, "clblast sgemm")) ok = 0, print_error("M=%d: %s\n", gemm[c][0], desc);
         run_opts ro = lt_defaults(88u + (uint32_t)c);
@@ -306,7 +336,7 @@ static void test_fc_paths(void **state)
         setenv("CLNN_FC", forced[f], 1);
         const int K = f == 2 ? 1280 : 17, N = f == 2 ? 1000 : 5;
         clnn_graph *g = gemv_graph(1, K, N, 0, 1, 1, CLNN_ACTIVATION_RELU, 960u + (uint32_t)f);
-        char desc[64], what[96];
+        char desc[96], what[160];
         fc_desc(g, desc, sizeof desc);
         snprintf(what, sizeof what, "CLNN_FC=%s: %s", forced[f], desc);
         if (want[f] && strcmp(desc, want[f])) ok = 0, print_error("%s\n", what);

@@ -116,8 +116,10 @@ typedef struct fc_state {
     cl_kernel epi;
     cl_kernel gemv_k; /* clnn's GEMV, NULL where it does not apply */
     int vw;           /* its vector width */
+    bool rows;        /* it reads W as [N,K] rows: transB, or wt */
+    cl_mem wt;        /* a constant [K,N] weight transposed at prepare for clnn's GEMV */
     fc_path path;
-    char desc[64];
+    char desc[80];
 } fc_state;
 
 static const char *clblast_name(CLBlastStatusCode s)
@@ -314,7 +316,6 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     f->alpha = ga->alpha;
     f->beta = ga->beta;
     (void)a;
-    (void)b;
     mm_geom geo;
     mm_geometry(g, n, &geo, NULL);
     f->M = geo.M;
@@ -358,13 +359,32 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
                            few && (!f->trans_a || f->M == 1)};
     if (st == CLNN_STATUS_OK && can[FC_CLNN_GEMV] && (forced < 0 || forced == FC_CLNN_GEMV)) {
         /* wide loads where K (rows of W) or N (columns) allows, short ones for small sizes */
-        const int len = f->trans_b ? f->K : f->N;
+        /* A constant [K,N] weight is transposed once, so that both layouts run the
+         * contiguous-row kernel: columns read a row of W per step along K, a page apart for
+         * wide layers, which defeats the prefetchers. */
+        if (!f->trans_b && b->data && f->K > 0) {
+            const size_t K = (size_t)f->K, N = (size_t)f->N;
+            float *t = malloc(K * N * sizeof *t);
+            if (!t) st = clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "FC layer '%s'", n->name);
+            for (size_t k = 0; t && k < K; k++)
+                for (size_t j = 0; j < N; j++) t[j * K + k] = b->data[k * N + j];
+            cl_int err = CL_SUCCESS;
+            if (t)
+                f->wt = clCreateBuffer(dev->cl_ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                       K * N * sizeof *t, t, &err);
+            if (t && !f->wt)
+                st = clnn_fail_cl(ctx, err, "transposed weight of FC layer '%s'", n->name);
+            free(t);
+        }
+        f->rows = f->trans_b || f->wt;
+        const int len = f->rows ? f->K : f->N;
         f->vw = len >= 64 ? 16 : len >= 16 ? 8 : 4;
         char opts[200], a[40], b[40];
         snprintf(opts, sizeof opts, "-DACT=%d -DACT_A=%s -DACT_B=%s -DHAS_C=%d -DROWS=%d -DVW=%d",
                  (int)n->fused.act, clnn_float_literal(n->fused.act_a, a),
                  clnn_float_literal(n->fused.act_b, b), f->has_c, f->M, f->vw);
-        st = clnn_kernel_create(ctx, dev, "fc", opts, f->trans_b ? "fc_gemv_t" : "fc_gemv_n",
+        if (st == CLNN_STATUS_OK)
+            st = clnn_kernel_create(ctx, dev, "fc", opts, f->rows ? "fc_gemv_t" : "fc_gemv_n",
                                 &f->gemv_k);
     }
     if (st == CLNN_STATUS_OK) {
@@ -381,9 +401,13 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
         clReleaseKernel(f->gemv_k);
         f->gemv_k = NULL;
     }
+    if (f->path != FC_CLNN_GEMV && f->wt) {
+        clReleaseMemObject(f->wt);
+        f->wt = NULL;
+    }
     if (f->path == FC_CLNN_GEMV)
         snprintf(f->desc, sizeof f->desc, "clnn gemv, B [%s], float%d, %d row(s)",
-                 f->trans_b ? "N,K" : "K,N", f->vw, f->M);
+                 f->trans_b ? "N,K" : f->wt ? "K,N] transposed to [N,K" : "K,N", f->vw, f->M);
     else
         snprintf(f->desc, sizeof f->desc, "clblast %s",
                  f->batch > 1                ? "sgemm batched"
@@ -396,14 +420,15 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
 static clnn_status gemv_enqueue(fc_state *f, cl_command_queue q, const layer_io *io, cl_uint nw,
                                 const cl_event *w, cl_event *done)
 {
-    const char *name = f->trans_b ? "fc_gemv_t" : "fc_gemv_n";
+    const char *name = f->rows ? "fc_gemv_t" : "fc_gemv_n";
     cl_mem c = f->has_c ? io->in[2] : io->out; /* not read without C */
-    clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(io->in[1]), CLNN_ARG(c),
+    cl_mem wm = f->wt ? f->wt : io->in[1];
+    clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(wm),       CLNN_ARG(c),
                        CLNN_ARG(io->out),   CLNN_ARG(f->N),      CLNN_ARG(f->K),
                        CLNN_ARG(f->cm),     CLNN_ARG(f->cn),     CLNN_ARG(f->alpha),
                        CLNN_ARG(f->beta)};
     clnn_status st = clnn_set_args(f->ctx, f->gemv_k, name, args, CLNN_ARRAY_LEN(args));
-    const size_t items = f->trans_b ? (size_t)f->N : ((size_t)f->N + f->vw - 1) / f->vw;
+    const size_t items = f->rows ? (size_t)f->N : ((size_t)f->N + f->vw - 1) / f->vw;
     size_t l = FC_GEMV_LOCAL, g = (items + l - 1) / l * l;
     if (st == CLNN_STATUS_OK)
         st = clnn_launch(f->ctx, q, f->gemv_k, name, 1, &g, &l, nw, nw ? w : NULL, done);
@@ -501,6 +526,7 @@ static void fc_destroy(void *state)
     free(f->betas);
     if (f->epi) clReleaseKernel(f->epi);
     if (f->gemv_k) clReleaseKernel(f->gemv_k);
+    if (f->wt) clReleaseMemObject(f->wt);
     free(f);
 }
 
