@@ -26,7 +26,7 @@ static void usage(FILE *f)
                "(default 1) through clnn's GEMV, CLBlast's GEMV (one row only) and CLBlast's\n"
                "GEMM, interleaved, N rounds (default 21); W is [N,K] (--trans-b 1, default) or\n"
                "[K,N]. Prints medians in ms and GB/s (weight bytes / time) and the fraction of\n"
-               "the device's calibrated bandwidth.\n");
+               "the device's calibrated bandwidth and of a copy of W timed in the same rounds.\n");
 }
 
 int bench_fc(int argc, char **argv)
@@ -76,8 +76,8 @@ int bench_fc(int argc, char **argv)
     printf("device: %s; calibrated bandwidth %.1f GB/s (read + written); batch %d, W [%s], "
            "%d rounds, medians\n",
            dev->info.name, cal.gbps, batch, trans_b ? "N,K" : "K,N", rounds);
-    printf("%-12s %-13s %9s %8s %7s\n", "K x N", "path", "ms", "GB/s", "of cal");
-    if (out) fprintf(out, "k,n,batch,trans_b,path,ms,gbps,of_calibrated\n");
+    printf("%-12s %-13s %9s %8s %7s %7s\n", "K x N", "path", "ms", "GB/s", "of cal", "of copy");
+    if (out) fprintf(out, "k,n,batch,trans_b,path,ms,gbps,of_calibrated,of_copy\n");
     const char *saved = getenv("CLNN_FC");
     char *saved_copy = saved ? strdup(saved) : NULL;
     int rc = 0;
@@ -120,9 +120,11 @@ int bench_fc(int argc, char **argv)
                      : p == 1 ? strstr(d, "sgemv") != NULL
                               : true;
         }
-        const size_t count[4] = {(size_t)batch * K, (size_t)K * N, (size_t)N, (size_t)batch * N};
-        cl_mem buf[4] = {NULL, NULL, NULL, NULL};
-        for (int i = 0; i < 4 && st == CLNN_STATUS_OK; i++) {
+        /* x, W, C, y, and a copy of W: the device's bandwidth now, timed in the same rounds */
+        const size_t count[5] = {(size_t)batch * K, (size_t)K * N, (size_t)N, (size_t)batch * N,
+                                 (size_t)K * N};
+        cl_mem buf[5] = {NULL, NULL, NULL, NULL, NULL};
+        for (int i = 0; i < 5 && st == CLNN_STATUS_OK; i++) {
             cl_int err;
             buf[i] = clCreateBuffer(dev->cl_ctx, CL_MEM_READ_WRITE, count[i] * sizeof(float), NULL,
                                     &err);
@@ -139,13 +141,20 @@ int bench_fc(int argc, char **argv)
         io.in[1] = buf[1];
         io.in[2] = buf[2];
         io.out = buf[3];
-        double *t = calloc((size_t)NPATHS * (size_t)(rounds + 1), sizeof *t);
+        double *t = calloc((size_t)(NPATHS + 1) * (size_t)(rounds + 1), sizeof *t);
         for (int r = 0; r <= rounds && st == CLNN_STATUS_OK; r++) /* round 0 warms up */
-            for (int p = 0; p < NPATHS && st == CLNN_STATUS_OK; p++) {
-                if (!ran[p]) continue;
+            for (int p = 0; p <= NPATHS && st == CLNN_STATUS_OK; p++) {
+                if (p < NPATHS && !ran[p]) continue;
                 cl_event ev = NULL;
                 const double t0 = bench_now();
-                st = clnn_layer_fc.enqueue(state[p], dev->queue, &io, 0, NULL, &ev);
+                if (p == NPATHS) {
+                    if (clEnqueueCopyBuffer(dev->queue, buf[1], buf[4], 0, 0,
+                                            count[1] * sizeof(float), 0, NULL, NULL) !=
+                        CL_SUCCESS)
+                        st = CLNN_STATUS_OPENCL_ERROR;
+                } else {
+                    st = clnn_layer_fc.enqueue(state[p], dev->queue, &io, 0, NULL, &ev);
+                }
                 if (ev) clWaitForEvents(1, &ev);
                 clFinish(dev->queue);
                 t[(size_t)p * (rounds + 1) + r] = bench_now() - t0;
@@ -156,20 +165,30 @@ int bench_fc(int argc, char **argv)
             rc = 1;
         }
         const double bytes = (double)K * N * sizeof(float);
+        const double copy = rc ? 0 : 2 * bytes / bench_median(t + (size_t)NPATHS * (rounds + 1) + 1, rounds) * 1e-9;
+        if (rc == 0) {
+            char shape[32];
+            snprintf(shape, sizeof shape, "%dx%d", K, N);
+            printf("%-12s %-13s %9s %8.2f %7s %7s   read + written by a copy of W, now\n", shape,
+                   "copy", "", copy, "", "");
+            if (out)
+                fprintf(out, "%d,%d,%d,%d,copy,,%.3f,\n", K, N, batch, trans_b, copy);
+        }
         for (int p = 0; p < NPATHS && rc == 0; p++) {
             if (!ran[p]) continue;
             const double med = bench_median(t + (size_t)p * (rounds + 1) + 1, rounds);
             const double gbps = bytes / med * 1e-9, of = cal.gbps > 0 ? gbps / cal.gbps : 0;
+            const double of_copy = copy > 0 ? gbps / copy : 0;
             char shape[32];
             snprintf(shape, sizeof shape, "%dx%d", K, N);
-            printf("%-12s %-13s %9.3f %8.2f %6.0f%%   %s\n", shape, fc_paths[p], med * 1e3, gbps,
-                   of * 100, clnn_layer_fc.describe(state[p]));
+            printf("%-12s %-13s %9.3f %8.2f %6.0f%% %6.0f%%   %s\n", shape, fc_paths[p],
+                   med * 1e3, gbps, of * 100, of_copy * 100, clnn_layer_fc.describe(state[p]));
             if (out)
-                fprintf(out, "%d,%d,%d,%d,%s,%.4f,%.3f,%.3f\n", K, N, batch, trans_b, fc_paths[p],
-                        med * 1e3, gbps, of);
+                fprintf(out, "%d,%d,%d,%d,%s,%.4f,%.3f,%.3f,%.3f\n", K, N, batch, trans_b,
+                        fc_paths[p], med * 1e3, gbps, of, of_copy);
         }
         free(t);
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             if (buf[i]) clReleaseMemObject(buf[i]);
         for (int p = 0; p < NPATHS; p++)
             if (state[p]) clnn_layer_fc.destroy(state[p]);
@@ -182,8 +201,9 @@ int bench_fc(int argc, char **argv)
         unsetenv("CLNN_FC");
     free(saved_copy);
     if (out) fclose(out);
-    printf("# GB/s: weight bytes read per second; the calibration counts bytes read + written "
-           "by a device copy. The machine is shared: figures vary from run to run.\n");
+    printf("# GB/s: weight bytes read per second; the calibration and the copy row count bytes "
+           "read + written by a device copy (the copy timed in the same rounds). The machine is "
+           "shared: figures vary from run to run.\n");
     clnn_context_destroy(ctx);
     return rc;
 }
