@@ -171,7 +171,8 @@ typedef struct clnn_fc_choice {
     size_t device;
     int m, n, k;
     bool trans_b, epilogue;
-    int path; /* layer_fc.c's fc_path */
+    bool rows; /* clnn's GEMV reads W by rows (transB, or a constant transposed) */
+    int path;  /* layer_fc.c's fc_path */
 } clnn_fc_choice;
 
 struct clnn_context {

@@ -266,7 +266,8 @@ static clnn_status choose_path(fc_state *f, const bool *can)
     for (int i = 0; i < ctx->nfc_choices; i++) {
         const clnn_fc_choice *c = &ctx->fc_choices[i];
         if (c->device == f->dev->index && c->m == f->M && c->n == f->N && c->k == f->K &&
-            c->trans_b == f->trans_b && c->epilogue == f->epilogue && can[c->path]) {
+            c->trans_b == f->trans_b && c->epilogue == f->epilogue && c->rows == f->rows &&
+            can[c->path]) {
             f->path = (fc_path)c->path;
             pthread_mutex_unlock(&ctx->lock);
             return CLNN_STATUS_OK;
@@ -278,7 +279,7 @@ static clnn_status choose_path(fc_state *f, const bool *can)
     pthread_mutex_lock(&ctx->lock);
     if (ctx->nfc_choices < (int)CLNN_ARRAY_LEN(ctx->fc_choices))
         ctx->fc_choices[ctx->nfc_choices++] = (clnn_fc_choice){
-            f->dev->index, f->M, f->N, f->K, f->trans_b, f->epilogue, (int)f->path};
+            f->dev->index, f->M, f->N, f->K, f->trans_b, f->epilogue, f->rows, (int)f->path};
     pthread_mutex_unlock(&ctx->lock);
     return CLNN_STATUS_OK;
 }
