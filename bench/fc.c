@@ -172,7 +172,7 @@ int bench_fc(int argc, char **argv)
             printf("%-12s %-13s %9s %8.2f %7s %7s   read + written by a copy of W, now\n", shape,
                    "copy", "", copy, "", "");
             if (out)
-                fprintf(out, "%d,%d,%d,%d,copy,,%.3f,\n", K, N, batch, trans_b, copy);
+                fprintf(out, "%d,%d,%d,%d,copy,,%.3f,,\n", K, N, batch, trans_b, copy);
         }
         for (int p = 0; p < NPATHS && rc == 0; p++) {
             if (!ran[p]) continue;
