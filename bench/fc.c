@@ -1,9 +1,9 @@
 /*
  * fc.c - `clnn-bench fc`: FC layers of a few rows (classifier heads) through each path of the
  * FC layer (lib/ops/layer_fc.c) forced in turn by CLNN_FC: clnn's GEMV, CLBlast's GEMV and
- * CLBlast's GEMM, each with bias and ReLU as the layer runs them in a network, W a constant. The paths
- * alternate within every round so drift on a shared machine hits all alike; figures are
- * medians, in GB/s of weight bytes over time and against the device's calibrated bandwidth
+ * CLBlast's GEMM, each with bias and ReLU as the layer runs them in a network, W a constant.
+ * The paths alternate within every round so drift on a shared machine hits all alike; figures
+ * are medians, in GB/s of weight bytes over time and against the device's calibrated bandwidth
  * (lib/sched/calib.c).
  */
 #include "bench.h"
@@ -165,7 +165,8 @@ int bench_fc(int argc, char **argv)
             rc = 1;
         }
         const double bytes = (double)K * N * sizeof(float);
-        const double copy = rc ? 0 : 2 * bytes / bench_median(t + (size_t)NPATHS * (rounds + 1) + 1, rounds) * 1e-9;
+        const double copy =
+            rc ? 0 : 2 * bytes / bench_median(t + (size_t)NPATHS * (rounds + 1) + 1, rounds) * 1e-9;
         if (rc == 0) {
             char shape[32];
             snprintf(shape, sizeof shape, "%dx%d", K, N);

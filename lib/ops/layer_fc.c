@@ -1,14 +1,14 @@
 /*
  * layer_fc.c - the Gemm and MatMul operators on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
- * single row when it measures faster on the device (timed once per shape and remembered in
- * the context); bias and the fused activation in kernels/fc.cl. For up to 8 rows clnn's own
- * GEMV (kernels/fc.cl, both layouts of B, the epilogue fused, one launch) competes with them:
- * the fastest of the three, timed once through the whole enqueue, runs (CLNN_FC forces one). N-D MatMul broadcasts the
- * batch dimensions numpy-style: when B has no batch (a [K,N] weight) the rows of every batch
- * of A are one GEMM of prod(batch)*M rows; otherwise CLBlastSgemmBatched runs one product per
- * output batch with the offsets of the broadcast operands. CLBlast's status codes become
- * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels run with the
- * parameters of the device's tuning database when it has some (lib/tune/db.c).
+ * single row when it measures faster on the device (timed once per shape and remembered in the
+ * context); bias and the fused activation in kernels/fc.cl. For up to 8 rows clnn's own GEMV
+ * (kernels/fc.cl, both layouts of B, the epilogue fused, one launch) competes with them: the
+ * fastest of the three, timed once through the whole enqueue, runs (CLNN_FC forces one). N-D
+ * MatMul broadcasts the batch dimensions numpy-style: when B has no batch (a [K,N] weight) the
+ * rows of every batch of A are one GEMM of prod(batch)*M rows; otherwise CLBlastSgemmBatched
+ * runs one product per output batch with the offsets of the broadcast operands. CLBlast's
+ * status codes become CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels
+ * run with the parameters of the device's tuning database when it has some (lib/tune/db.c).
  */
 #include "layer.h"
 
