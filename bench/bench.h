@@ -22,6 +22,7 @@ int bench_conv(int argc, char **argv);
 int bench_tune(int argc, char **argv);
 int bench_chain(int argc, char **argv);
 int bench_call(int argc, char **argv);
+int bench_fc(int argc, char **argv);
 
 /* A comma list of sizes in 1..4096 ("1,32") into v (at most max); the count, or -1 when
  * malformed or longer. */

@@ -20,6 +20,7 @@ static const subcommand commands[] = {
      "time context creation + building every embedded kernel, cold vs warm disk cache"},
     {"conv", bench_conv,
      "time convolution algorithms and pooling per layer beside CLBlast's ConvGemm"},
+    {"fc", bench_fc, "FC layers of a few rows: clnn's GEMV vs CLBlast's GEMV and GEMM, GB/s"},
     {"chain", bench_chain, "session creation time of a chain of N nodes"},
     {"call", bench_call, "microseconds of one run through the C API (Python overhead baseline)"},
     {"tune", bench_tune,

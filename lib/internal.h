@@ -60,6 +60,7 @@ typedef struct clnn_env {
     const char *fail_build_device; /* CLNN_TEST_FAIL_BUILD: test hook, substring of a device
                                       name or "P:D" */
     const char *schedule;   /* CLNN_SCHEDULE: auto, single, latency, throughput */
+    const char *fc;         /* CLNN_FC: auto, gemm, clblast-gemv, clnn-gemv (layer_fc.c) */
     bool check_forced_plan; /* CLNN_TEST_PLAN_CHECK: test hook, a forced plan is measured
                                against one device like any other */
     const char *force_plan; /* CLNN_TEST_SCHEDULE: test hook, heft / split / pipeline taken
@@ -164,11 +165,14 @@ typedef struct clnn_device {
     bool clblast_applied; /* its CLBlast parameters were given to CLBlast */
 } clnn_device;
 
-/* A measured choice between CLBlast's GEMV and GEMM for one-row FC layers. */
+/* A measured choice between CLBlast's GEMM, CLBlast's GEMV and clnn's GEMV for FC layers of
+ * a few rows (lib/ops/layer_fc.c). */
 typedef struct clnn_fc_choice {
     size_t device;
-    int n, k;
-    bool trans_b, gemv;
+    int m, n, k;
+    bool trans_b, epilogue;
+    bool rows; /* clnn's GEMV reads W by rows (transB, or a constant transposed) */
+    int path;  /* layer_fc.c's fc_path */
 } clnn_fc_choice;
 
 struct clnn_context {

@@ -2,7 +2,9 @@
  * test_matmul.c - MatMul over N-D operands (numpy broadcasting of the batch dimensions, 1-D
  * operands promoted and their axis dropped) and Gemm with a computed C: the CLBlast layer
  * against its C reference, and both against an independent N-D product written here from
- * numpy's definition (coordinates, not offsets). Refusals name the node.
+ * numpy's definition (coordinates, not offsets). Refusals name the node. The GEMV paths of
+ * few-row Gemm layers (clnn's forced by CLNN_FC over awkward shapes, CLBlast's, the measured
+ * choice).
  */
 #include "layertest.h"
 
@@ -192,6 +194,173 @@ static void test_gemm_c_input(void **state)
     assert_true(ok);
 }
 
+/* The path prepare chose for node 0 of g: its description. */
+static void fc_desc(clnn_graph *g, char *buf, size_t cap)
+{
+    void *state = NULL;
+    clnn_status st = clnn_layer_fc.prepare(lt_ctx, lt_dev, g, &g->nodes[0], &state);
+    if (st != CLNN_STATUS_OK) print_error("prepare: %s\n", clnn_last_error());
+    assert_int_equal(st, CLNN_STATUS_OK);
+    snprintf(buf, cap, "%s", clnn_layer_fc.describe(state));
+    clnn_layer_fc.destroy(state);
+}
+
+/* A Gemm of a few rows with a constant weight, for the GEMV paths: x [M,K] (transposed when
+ * trans_a), W [N,K] (trans_b) or [K,N], C none, [N] or [M,1]; act fused as the passes would. */
+static clnn_graph *gemv_graph_w(int M, int K, int N, int trans_a, int trans_b, int cshape,
+                                clnn_activation act, uint32_t seed, bool w_input)
+{
+    clnn_graph *g = lt_graph(13);
+    const int64_t ad[] = {trans_a ? K : M, trans_a ? M : K};
+    const int64_t wd[] = {trans_b ? N : K, trans_b ? K : N};
+    lt_input(g, "a", ad, 2);
+    if (w_input)
+        lt_input(g, "w", wd, 2);
+    else
+        lt_constant(g, "w", wd, 2, seed, -1.0f, 1.0f);
+    const int64_t cn[] = {N}, cm[] = {M, 1};
+    if (cshape == 1) lt_constant(g, "c", cn, 1, seed + 7u, -1.0f, 1.0f);
+    if (cshape == 2) lt_constant(g, "c", cm, 2, seed + 7u, -1.0f, 1.0f);
+    const char *ins[] = {"a", "w", "c"};
+    clnn_attr at[] = {CLNN_ATTR_I("transA", trans_a), CLNN_ATTR_I("transB", trans_b),
+                      CLNN_ATTR_F("alpha", cshape ? 0.5f : 1.0f),
+                      CLNN_ATTR_F("beta", cshape ? -2.0f : 1.0f)};
+    gnode *n = lt_node(g, "Gemm", ins, cshape ? 3 : 2, at, 4);
+    n->fused.act = act;
+    if (act == CLNN_ACTIVATION_CLIP) {
+        n->fused.act_a = -0.75f;
+        n->fused.act_b = 1.5f;
+    }
+    return g;
+}
+
+static clnn_graph *gemv_graph(int M, int K, int N, int trans_a, int trans_b, int cshape,
+                              clnn_activation act, uint32_t seed)
+{
+    return gemv_graph_w(M, K, N, trans_a, trans_b, cshape, act, seed, false);
+}
+
+/* clnn's GEMV forced (CLNN_FC=clnn-gemv) over awkward K (tails off every vector width) and N
+ * (one column, fewer than a vector, tails), both layouts of W (a constant [K,N] one is
+ * transposed at prepare; one computed on the device runs the column kernel), with and without
+ * C and an activation, 1 and 3 rows; checked against the C reference, and the path it took
+ * checked. */
+static void test_gemv_forced(void **state)
+{
+    (void)state;
+    static const int Ks[] = {1, 3, 17, 1280, 2049}, Ns[] = {1, 5, 1000}, Ms[] = {1, 3};
+    setenv("CLNN_FC", "clnn-gemv", 1);
+    int ok = 1, i = 0;
+    for (size_t mi = 0; mi < CLNN_ARRAY_LEN(Ms); mi++)
+        for (size_t ki = 0; ki < CLNN_ARRAY_LEN(Ks); ki++)
+            for (size_t ni = 0; ni < CLNN_ARRAY_LEN(Ns); ni++)
+                for (int v = 0; v < 4; v++, i++) {
+                    const int M = Ms[mi], K = Ks[ki], N = Ns[ni], tb = v & 1;
+                    const int cshape = (v >> 1) ? (i % 3 == 0 ? 2 : 1) : 0;
+                    const clnn_activation act = v == 3   ? CLNN_ACTIVATION_CLIP
+                                                : v == 1 ? CLNN_ACTIVATION_RELU
+                                                         : CLNN_ACTIVATION_NONE;
+                    clnn_graph *g = gemv_graph(M, K, N, 0, tb, cshape, act, (uint32_t)i);
+                    char desc[96], what[192];
+                    fc_desc(g, desc, sizeof desc);
+                    snprintf(what, sizeof what, "GEMV M=%d K=%d N=%d transB %d C %d act %d (%s)",
+                             M, K, N, tb, cshape, (int)act, desc);
+                    if (!strstr(desc, "clnn gemv")) {
+                        print_error("%s: not clnn's GEMV\n", what);
+                        ok = 0;
+                    }
+                    run_opts ro = lt_defaults((uint32_t)i);
+                    ro.lo = -1.0f;
+                    ro.hi = 1.0f;
+                    /* |x w| < 1: K <= 2049 terms round to well under 1e-3 */
+                    ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, what);
+                    clnn_graph_destroy(g);
+                }
+    /* W computed (a graph input): [K,N] read by columns, [N,K] by rows */
+    static const int Kw[] = {3, 17, 1280}, Nw[] = {5, 1000};
+    for (size_t ki = 0; ki < CLNN_ARRAY_LEN(Kw); ki++)
+        for (size_t ni = 0; ni < CLNN_ARRAY_LEN(Nw); ni++)
+            for (int v = 0; v < 4; v++, i++) {
+                const int M = v & 2 ? 3 : 1, tb = v & 1;
+                clnn_graph *g = gemv_graph_w(M, Kw[ki], Nw[ni], 0, tb, 1, CLNN_ACTIVATION_RELU,
+                                             (uint32_t)i, true);
+                char desc[96], what[192];
+                fc_desc(g, desc, sizeof desc);
+                snprintf(what, sizeof what, "GEMV W input M=%d K=%d N=%d transB %d (%s)", M,
+                         Kw[ki], Nw[ni], tb, desc);
+                if (!strstr(desc, tb ? "[N,K]" : "B [K,N], ")) ok = 0, print_error("%s\n", what);
+                run_opts ro = lt_defaults((uint32_t)i);
+                ro.lo = -1.0f;
+                ro.hi = 1.0f;
+                ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, what);
+                clnn_graph_destroy(g);
+            }
+    /* transposed A of one row is the same K floats; 8 rows, the most the kernel takes */
+    const int more[][3] = {{1, 1}, {8, 0}};
+    for (size_t c = 0; c < CLNN_ARRAY_LEN(more); c++) {
+        clnn_graph *g = gemv_graph(more[c][0], 37, 29, more[c][1], (int)c, 1,
+                                   CLNN_ACTIVATION_RELU, 900u + (uint32_t)c);
+        char desc[96], what[192];
+        fc_desc(g, desc, sizeof desc);
+        snprintf(what, sizeof what, "GEMV M=%d transA %d (%s)", more[c][0], more[c][1], desc);
+        if (!strstr(desc, "clnn gemv")) ok = 0, print_error("%s: not clnn's GEMV\n", what);
+        run_opts ro = lt_defaults(77u + (uint32_t)c);
+        ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, what);
+        clnn_graph_destroy(g);
+    }
+    /* where it does not apply (9 rows, transposed A of 3 rows) the layer runs CLBlast's GEMM */
+    const int gemm[][2] = {{9, 0}, {3, 1}};
+    for (size_t c = 0; c < CLNN_ARRAY_LEN(gemm); c++) {
+        clnn_graph *g = gemv_graph(gemm[c][0], 19, 23, gemm[c][1], 1, 1, CLNN_ACTIVATION_NONE,
+                                   950u + (uint32_t)c);
+        char desc[96];
+        fc_desc(g, desc, sizeof desc);
+        if (strcmp(desc, "clblast sgemm")) ok = 0, print_error("M=%d: %s\n", gemm[c][0], desc);
+        run_opts ro = lt_defaults(88u + (uint32_t)c);
+        ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, desc);
+        clnn_graph_destroy(g);
+    }
+    unsetenv("CLNN_FC");
+    assert_true(ok);
+}
+
+/* Each CLBlast path forced on one awkward shape, the automatic choice (measured) on the
+ * 1280x1000 classifier, and a bad CLNN_FC refused with a message naming it and the node. */
+static void test_fc_paths(void **state)
+{
+    (void)state;
+    int ok = 1;
+    static const char *const forced[] = {"gemm", "clblast-gemv", "auto"};
+    static const char *const want[] = {"clblast sgemm", "clblast sgemv", NULL};
+    for (int f = 0; f < 3; f++) {
+        setenv("CLNN_FC", forced[f], 1);
+        const int K = f == 2 ? 1280 : 17, N = f == 2 ? 1000 : 5;
+        clnn_graph *g = gemv_graph(1, K, N, 0, 1, 1, CLNN_ACTIVATION_RELU, 960u + (uint32_t)f);
+        char desc[96], what[160];
+        fc_desc(g, desc, sizeof desc);
+        snprintf(what, sizeof what, "CLNN_FC=%s: %s", forced[f], desc);
+        if (want[f] && strcmp(desc, want[f])) ok = 0, print_error("%s\n", what);
+        run_opts ro = lt_defaults(99u + (uint32_t)f);
+        ro.lo = -1.0f;
+        ro.hi = 1.0f;
+        ok &= lt_check(&clnn_layer_fc, g, &ro, 1e-3f, 1e-4f, what);
+        clnn_graph_destroy(g);
+    }
+    setenv("CLNN_FC", "fastest", 1);
+    clnn_graph *g = gemv_graph(1, 3, 5, 0, 1, 0, CLNN_ACTIVATION_NONE, 970u);
+    void *st = NULL;
+    assert_int_equal(clnn_layer_fc.prepare(lt_ctx, lt_dev, g, &g->nodes[0], &st),
+                     CLNN_STATUS_INVALID_ARGUMENT);
+    clnn_layer_fc.destroy(st);
+    const char *msg = clnn_last_error();
+    if (!strstr(msg, "CLNN_FC") || !strstr(msg, "fastest") || !strstr(msg, "n0") ||
+        !strstr(msg, "clnn-gemv"))
+        ok = 0, print_error("message: %s\n", msg);
+    clnn_graph_destroy(g);
+    unsetenv("CLNN_FC");
+    assert_true(ok);
+}
+
 static void expect_refused(const char *op, const int64_t *ad, int na, const int64_t *bd, int nb,
                            const char *text)
 {
@@ -231,6 +400,8 @@ int main(void)
         cmocka_unit_test(test_matmul_fused),
         cmocka_unit_test(test_gemm_c_input),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_gemv_forced),
+        cmocka_unit_test(test_fc_paths),
     };
     return cmocka_run_group_tests(tests, lt_setup, lt_teardown);
 }

@@ -24,6 +24,7 @@ void clnn_env_read(clnn_env *env)
     env->home = nonempty("HOME");
     env->fail_build_device = nonempty("CLNN_TEST_FAIL_BUILD");
     env->schedule = nonempty("CLNN_SCHEDULE");
+    env->fc = nonempty("CLNN_FC");
     env->force_plan = nonempty("CLNN_TEST_SCHEDULE");
     const char *pc = nonempty("CLNN_TEST_PLAN_CHECK");
     env->check_forced_plan = pc && strcmp(pc, "0") != 0;

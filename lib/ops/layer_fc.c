@@ -1,12 +1,14 @@
 /*
  * layer_fc.c - the Gemm and MatMul operators on CLBlast: CLBlastSgemm, or CLBlastSgemv for a
- * single row when it measures faster on the device (timed once per shape and remembered in
- * the context); bias and the fused activation in kernels/fc.cl. N-D MatMul broadcasts the
- * batch dimensions numpy-style: when B has no batch (a [K,N] weight) the rows of every batch
- * of A are one GEMM of prod(batch)*M rows; otherwise CLBlastSgemmBatched runs one product per
- * output batch with the offsets of the broadcast operands. CLBlast's status codes become
- * CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels run with the
- * parameters of the device's tuning database when it has some (lib/tune/db.c).
+ * single row when it measures faster on the device (timed once per shape and remembered in the
+ * context); bias and the fused activation in kernels/fc.cl. For up to 8 rows clnn's own GEMV
+ * (kernels/fc.cl, both layouts of B, the epilogue fused, one launch) competes with them: the
+ * fastest of the three, timed once through the whole enqueue, runs (CLNN_FC forces one). N-D
+ * MatMul broadcasts the batch dimensions numpy-style: when B has no batch (a [K,N] weight) the
+ * rows of every batch of A are one GEMM of prod(batch)*M rows; otherwise CLBlastSgemmBatched
+ * runs one product per output batch with the offsets of the broadcast operands. CLBlast's
+ * status codes become CLNN_STATUS_CLBLAST_ERROR with CLBlast's name for them. CLBlast's kernels
+ * run with the parameters of the device's tuning database when it has some (lib/tune/db.c).
  */
 #include "layer.h"
 
@@ -16,6 +18,7 @@
 #include <clblast_c.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Gemm's attributes; MatMul is the same with the defaults (alpha 1, no C). */
 typedef struct gemm_attrs {
@@ -93,6 +96,12 @@ static void mm_geometry(const clnn_graph *g, const gnode *n, mm_geom *m, size_t 
     }
 }
 
+/* How a layer computes its product. */
+typedef enum fc_path { FC_GEMM, FC_CLBLAST_GEMV, FC_CLNN_GEMV, FC_NPATHS } fc_path;
+static const char *const fc_path_names[FC_NPATHS] = {"gemm", "clblast-gemv", "clnn-gemv"};
+#define FC_GEMV_ROWS 8 /* the most rows clnn's GEMV takes */
+#define FC_GEMV_LOCAL 16
+
 typedef struct fc_state {
     clnn_context *ctx;
     clnn_device *dev;
@@ -105,8 +114,12 @@ typedef struct fc_state {
     size_t *offs; /* batch > 1: offsets of A, B and Y for CLBlastSgemmBatched */
     float *alphas, *betas;
     cl_kernel epi;
-    bool gemv;
-    char desc[64];
+    cl_kernel gemv_k; /* clnn's GEMV, NULL where it does not apply */
+    int vw;           /* its vector width */
+    bool rows;        /* it reads W as [N,K] rows: transB, or wt */
+    cl_mem wt;        /* a constant [K,N] weight transposed at prepare for clnn's GEMV */
+    fc_path path;
+    char desc[80];
 } fc_state;
 
 static const char *clblast_name(CLBlastStatusCode s)
@@ -182,68 +195,109 @@ static CLBlastStatusCode product(fc_state *f, bool gemv, cl_command_queue *q, cl
                         ev);
 }
 
-/* Times GEMV against GEMM for one row on scratch buffers; true if GEMV is faster. */
-static clnn_status measure_gemv(fc_state *f, bool *gemv)
+static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *io, cl_uint nw,
+                              const cl_event *w, cl_event *done);
+
+/* Times every applicable path through the whole enqueue (clear, product, epilogue) on
+ * scratch buffers of zeros and leaves the fastest in f->path. */
+static clnn_status measure_paths(fc_state *f, const bool *can)
 {
-    cl_int err;
-    size_t a_bytes = (size_t)f->K * sizeof(float), b_bytes = (size_t)f->K * f->N * sizeof(float);
-    cl_mem a = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, a_bytes, NULL, &err);
-    cl_mem b = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, b_bytes, NULL, &err);
-    cl_mem y = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, (size_t)f->N * sizeof(float),
-                              NULL, &err);
+    cl_int err = CL_SUCCESS;
+    const size_t ccount = f->has_c ? (size_t)f->cm * f->cn : 1;
+    const size_t count[4] = {(size_t)f->M * f->K, (size_t)f->K * f->N, ccount,
+                             (size_t)f->M * f->N};
+    cl_mem buf[4] = {NULL, NULL, NULL, NULL};
     clnn_status st = CLNN_STATUS_OK;
-    double best[2] = {1e30, 1e30};
-    if (!a || !b || !y) {
-        st = clnn_fail_cl(f->ctx, err, "scratch buffers for measuring FC layer '%s'", f->node);
-        goto done;
-    }
-    float zero = 0.0f;
-    clEnqueueFillBuffer(f->dev->queue, a, &zero, sizeof zero, 0, a_bytes, 0, NULL, NULL);
-    clEnqueueFillBuffer(f->dev->queue, b, &zero, sizeof zero, 0, b_bytes, 0, NULL, NULL);
-    for (int rep = 0; rep < 4 && st == CLNN_STATUS_OK; rep++) /* rep 0 warms up (builds) */
-        for (int v = 0; v < 2; v++) {
-            cl_command_queue q = f->dev->queue;
-            double t0 = clnn_now();
-            CLBlastStatusCode s = product(f, v == 1, &q, a, b, y, NULL);
-            clFinish(q);
-            double t = clnn_now() - t0;
-            if (s != CLBlastSuccess) {
-                st = clblast_fail(f, v ? "CLBlastSgemv" : "CLBlastSgemm", s);
-                break;
-            }
-            if (rep > 0 && t < best[v]) best[v] = t;
+    for (int i = 0; i < 4 && st == CLNN_STATUS_OK; i++) {
+        const size_t bytes = (count[i] ? count[i] : 1) * sizeof(float);
+        buf[i] = clCreateBuffer(f->dev->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (!buf[i]) {
+            st = clnn_fail_cl(f->ctx, err, "scratch buffers for measuring FC layer '%s'", f->node);
+            break;
         }
-    *gemv = best[1] < best[0];
-    clnn_debug("FC %dx%d batch 1: gemm %.3f ms, gemv %.3f ms", f->N, f->K, best[0] * 1e3,
-               best[1] * 1e3);
-done:
-    if (a) clReleaseMemObject(a);
-    if (b) clReleaseMemObject(b);
-    if (y) clReleaseMemObject(y);
+        const float zero = 0.0f;
+        err = clEnqueueFillBuffer(f->dev->queue, buf[i], &zero, sizeof zero, 0, bytes, 0, NULL,
+                                  NULL);
+        if (err != CL_SUCCESS)
+            st = clnn_fail_cl(f->ctx, err, "clearing scratch buffers of FC layer '%s'", f->node);
+    }
+    layer_io io;
+    memset(&io, 0, sizeof io);
+    io.in[0] = buf[0];
+    io.in[1] = buf[1];
+    io.in[2] = f->has_c ? buf[2] : NULL;
+    io.out = buf[3];
+    double best[FC_NPATHS];
+    for (int p = 0; p < FC_NPATHS; p++) best[p] = 1e30;
+    /* rep 0 warms up (builds CLBlast's kernels); the paths alternate so drift hits all alike */
+    for (int rep = 0; rep < 4 && st == CLNN_STATUS_OK; rep++)
+        for (int p = 0; p < FC_NPATHS && st == CLNN_STATUS_OK; p++) {
+            if (!can[p]) continue;
+            f->path = (fc_path)p;
+            cl_event ev = NULL;
+            clFinish(f->dev->queue);
+            const double t0 = clnn_now();
+            st = fc_enqueue(f, f->dev->queue, &io, 0, NULL, &ev);
+            if (ev) clWaitForEvents(1, &ev);
+            clFinish(f->dev->queue);
+            const double t = clnn_now() - t0;
+            if (ev) clReleaseEvent(ev);
+            if (rep > 0 && t < best[p]) best[p] = t;
+        }
+    if (st == CLNN_STATUS_OK) {
+        f->path = FC_GEMM;
+        for (int p = 1; p < FC_NPATHS; p++)
+            if (can[p] && best[p] < best[f->path]) f->path = (fc_path)p;
+        clnn_debug("FC '%s' %dx%d, %d row(s): gemm %.3f ms, clblast-gemv %.3f ms, clnn-gemv "
+                   "%.3f ms: %s",
+                   f->node, f->N, f->K, f->M, best[0] * 1e3, can[1] ? best[1] * 1e3 : -1.0,
+                   can[2] ? best[2] * 1e3 : -1.0, fc_path_names[f->path]);
+    }
+    for (int i = 0; i < 4; i++)
+        if (buf[i]) clReleaseMemObject(buf[i]);
     return st;
 }
 
-/* The GEMV-or-GEMM choice, measured once per (device, shape) and kept in the context. */
-static clnn_status choose_gemv(fc_state *f, bool *gemv)
+/* The path of a few-row layer, measured once per (device, shape) and kept in the context. */
+static clnn_status choose_path(fc_state *f, const bool *can)
 {
     clnn_context *ctx = f->ctx;
     pthread_mutex_lock(&ctx->lock);
     for (int i = 0; i < ctx->nfc_choices; i++) {
         const clnn_fc_choice *c = &ctx->fc_choices[i];
-        if (c->device == f->dev->index && c->n == f->N && c->k == f->K && c->trans_b == f->trans_b) {
-            *gemv = c->gemv;
+        if (c->device == f->dev->index && c->m == f->M && c->n == f->N && c->k == f->K &&
+            c->trans_b == f->trans_b && c->epilogue == f->epilogue && c->rows == f->rows &&
+            can[c->path]) {
+            f->path = (fc_path)c->path;
             pthread_mutex_unlock(&ctx->lock);
             return CLNN_STATUS_OK;
         }
     }
     pthread_mutex_unlock(&ctx->lock);
-    clnn_status st = measure_gemv(f, gemv);
+    clnn_status st = measure_paths(f, can);
     if (st != CLNN_STATUS_OK) return st;
     pthread_mutex_lock(&ctx->lock);
     if (ctx->nfc_choices < (int)CLNN_ARRAY_LEN(ctx->fc_choices))
-        ctx->fc_choices[ctx->nfc_choices++] =
-            (clnn_fc_choice){f->dev->index, f->N, f->K, f->trans_b, *gemv};
+        ctx->fc_choices[ctx->nfc_choices++] = (clnn_fc_choice){
+            f->dev->index, f->M, f->N, f->K, f->trans_b, f->epilogue, f->rows, (int)f->path};
     pthread_mutex_unlock(&ctx->lock);
+    return CLNN_STATUS_OK;
+}
+
+/* CLNN_FC: -1 for auto (or unset), else the forced path; an unknown value is an error. */
+static clnn_status forced_path(clnn_context *ctx, const char *node, int *forced)
+{
+    clnn_env env;
+    clnn_env_read(&env);
+    *forced = -1;
+    if (!env.fc || !strcasecmp(env.fc, "auto")) return CLNN_STATUS_OK;
+    for (int p = 0; p < FC_NPATHS; p++)
+        if (!strcasecmp(env.fc, fc_path_names[p])) *forced = p;
+    if (*forced < 0)
+        return clnn_fail(ctx, CLNN_STATUS_INVALID_ARGUMENT,
+                         "FC layer '%s': CLNN_FC is '%s'; expected auto, gemm, clblast-gemv or "
+                         "clnn-gemv",
+                         node, env.fc);
     return CLNN_STATUS_OK;
 }
 
@@ -263,7 +317,6 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
     f->alpha = ga->alpha;
     f->beta = ga->beta;
     (void)a;
-    (void)b;
     mm_geom geo;
     mm_geometry(g, n, &geo, NULL);
     f->M = geo.M;
@@ -299,9 +352,87 @@ static clnn_status fc_prepare(clnn_context *ctx, clnn_device *dev, const clnn_gr
                  clnn_float_literal(n->fused.act_b, b), f->has_c);
         st = clnn_kernel_create(ctx, dev, "fc", opts, "fc_epilogue", &f->epi);
     }
-    if (st == CLNN_STATUS_OK && f->M == 1 && f->batch == 1) st = choose_gemv(f, &f->gemv);
-    snprintf(f->desc, sizeof f->desc, "clblast %s",
-             f->batch > 1 ? "sgemm batched" : f->gemv ? "sgemv" : "sgemm");
+    int forced = -1;
+    if (st == CLNN_STATUS_OK) st = forced_path(ctx, n->name, &forced);
+    /* A few rows of one product: both GEMVs apply (CLBlast's to one row only). */
+    const bool few = f->batch == 1 && f->M <= FC_GEMV_ROWS && f->N > 0;
+    bool can[FC_NPATHS] = {true, few && f->M == 1 && f->K > 0,
+                           few && (!f->trans_a || f->M == 1)};
+    if (st == CLNN_STATUS_OK && can[FC_CLNN_GEMV] && (forced < 0 || forced == FC_CLNN_GEMV)) {
+        /* wide loads where K (rows of W) or N (columns) allows, short ones for small sizes */
+        /* A constant [K,N] weight is transposed once, so that both layouts run the
+         * contiguous-row kernel: columns read a row of W per step along K, a page apart for
+         * wide layers, which defeats the prefetchers. */
+        if (!f->trans_b && b->data && f->K > 0) {
+            const size_t K = (size_t)f->K, N = (size_t)f->N;
+            float *t = malloc(K * N * sizeof *t);
+            if (!t) st = clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "FC layer '%s'", n->name);
+            for (size_t k = 0; t && k < K; k++)
+                for (size_t j = 0; j < N; j++) t[j * K + k] = b->data[k * N + j];
+            cl_int err = CL_SUCCESS;
+            if (t)
+                f->wt = clCreateBuffer(dev->cl_ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                       K * N * sizeof *t, t, &err);
+            if (t && !f->wt)
+                st = clnn_fail_cl(ctx, err, "transposed weight of FC layer '%s'", n->name);
+            free(t);
+        }
+        f->rows = f->trans_b || f->wt;
+        const int len = f->rows ? f->K : f->N;
+        f->vw = len >= 64 ? 16 : len >= 16 ? 8 : 4;
+        char opts[200], a[40], b[40];
+        snprintf(opts, sizeof opts, "-DACT=%d -DACT_A=%s -DACT_B=%s -DHAS_C=%d -DROWS=%d -DVW=%d",
+                 (int)n->fused.act, clnn_float_literal(n->fused.act_a, a),
+                 clnn_float_literal(n->fused.act_b, b), f->has_c, f->M, f->vw);
+        if (st == CLNN_STATUS_OK)
+            st = clnn_kernel_create(ctx, dev, "fc", opts, f->rows ? "fc_gemv_t" : "fc_gemv_n",
+                                &f->gemv_k);
+    }
+    if (st == CLNN_STATUS_OK) {
+        if (forced >= 0)
+            f->path = can[forced] ? (fc_path)forced : FC_GEMM; /* forced where it applies */
+        else if (!few)
+            f->path = FC_GEMM;
+        else if (f->K == 0)
+            f->path = can[FC_CLNN_GEMV] ? FC_CLNN_GEMV : FC_GEMM;
+        else
+            st = choose_path(f, can);
+    }
+    if (f->path != FC_CLNN_GEMV && f->gemv_k) {
+        clReleaseKernel(f->gemv_k);
+        f->gemv_k = NULL;
+    }
+    if (f->path != FC_CLNN_GEMV && f->wt) {
+        clReleaseMemObject(f->wt);
+        f->wt = NULL;
+    }
+    if (f->path == FC_CLNN_GEMV)
+        snprintf(f->desc, sizeof f->desc, "clnn gemv, B [%s], float%d, %d row(s)",
+                 f->trans_b ? "N,K" : f->wt ? "K,N] transposed to [N,K" : "K,N", f->vw, f->M);
+    else
+        snprintf(f->desc, sizeof f->desc, "clblast %s",
+                 f->batch > 1                ? "sgemm batched"
+                 : f->path == FC_CLBLAST_GEMV ? "sgemv"
+                                              : "sgemm");
+    return st;
+}
+
+/* clnn's GEMV: one launch, bias and activation fused, every output written. */
+static clnn_status gemv_enqueue(fc_state *f, cl_command_queue q, const layer_io *io, cl_uint nw,
+                                const cl_event *w, cl_event *done)
+{
+    const char *name = f->rows ? "fc_gemv_t" : "fc_gemv_n";
+    cl_mem c = f->has_c ? io->in[2] : io->out; /* not read without C */
+    cl_mem wm = f->wt ? f->wt : io->in[1];
+    clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(wm),       CLNN_ARG(c),
+                       CLNN_ARG(io->out),   CLNN_ARG(f->N),      CLNN_ARG(f->K),
+                       CLNN_ARG(f->cm),     CLNN_ARG(f->cn),     CLNN_ARG(f->alpha),
+                       CLNN_ARG(f->beta)};
+    clnn_status st = clnn_set_args(f->ctx, f->gemv_k, name, args, CLNN_ARRAY_LEN(args));
+    const size_t items = f->rows ? (size_t)f->N : ((size_t)f->N + f->vw - 1) / f->vw;
+    size_t l = FC_GEMV_LOCAL, g = (items + l - 1) / l * l;
+    if (st == CLNN_STATUS_OK)
+        st = clnn_launch(f->ctx, q, f->gemv_k, name, 1, &g, &l, nw, nw ? w : NULL, done);
     return st;
 }
 
@@ -309,6 +440,8 @@ static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *i
                               const cl_event *w, cl_event *done)
 {
     fc_state *f = state;
+    if (f->path == FC_CLNN_GEMV) return gemv_enqueue(f, q, io, nw, w, done);
+    const bool gemv = f->path == FC_CLBLAST_GEMV;
     /* CLBlast takes no wait list: a barrier on the queue orders it after the inputs. */
     cl_int err = clEnqueueBarrierWithWaitList(q, nw, nw ? w : NULL, NULL);
     if (err != CL_SUCCESS) return clnn_fail_cl(f->ctx, err, "barrier before FC '%s'", f->node);
@@ -324,11 +457,11 @@ static clnn_status fc_enqueue(void *state, cl_command_queue q, const layer_io *i
     cl_event prod = NULL;
     /* K == 0: the product is the zeros just written (CLBlast refuses empty dimensions). */
     CLBlastStatusCode s = f->K == 0 ? CLBlastSuccess
-                                    : product(f, f->gemv, &q, io->in[0], io->in[1], io->out,
+                                    : product(f, gemv, &q, io->in[0], io->in[1], io->out,
                                               &prod);
     if (s != CLBlastSuccess)
         return clblast_fail(f, f->batch > 1 ? "CLBlastSgemm (batched)"
-                               : f->gemv   ? "CLBlastSgemv"
+                               : gemv      ? "CLBlastSgemv"
                                            : "CLBlastSgemm",
                             s);
     if (!f->epilogue) {
@@ -393,6 +526,8 @@ static void fc_destroy(void *state)
     free(f->alphas);
     free(f->betas);
     if (f->epi) clReleaseKernel(f->epi);
+    if (f->gemv_k) clReleaseKernel(f->gemv_k);
+    if (f->wt) clReleaseMemObject(f->wt);
     free(f);
 }
 
