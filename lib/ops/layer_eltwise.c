@@ -374,6 +374,9 @@ static clnn_status nary_infer(clnn_graph *g, gnode *n)
                            clnn_shape_str(x0->dims, x0->ndim, s1, sizeof s1),
                            clnn_shape_str(x->dims, x->ndim, s2, sizeof s2));
         const bool mixed_pow = op == BIN_POW && x0->dtype == CLNN_DTYPE_FLOAT;
+        if (op == BIN_POW && x0->dtype != CLNN_DTYPE_FLOAT && x->dtype == CLNN_DTYPE_FLOAT)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                           "an integer base with a float exponent is not supported");
         if (x->dtype != x0->dtype && !mixed_pow)
             return op_fail(n, CLNN_STATUS_INVALID_MODEL, "inputs of types %s and %s",
                            clnn_dtype_name(x0->dtype), clnn_dtype_name(x->dtype));
