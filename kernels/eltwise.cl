@@ -1,7 +1,8 @@
 /*
  * eltwise.cl - elementwise layers of the session executor, NCHW float32 (any rank):
- * standalone activations, Add / Mul with numpy broadcasting and a fused activation, and the
- * copy of a Concat input into its slice of the output.
+ * standalone activations, Add / Mul with numpy broadcasting and a fused activation, Where
+ * broadcast across three inputs, Not / IsNaN / IsInf, and the copy of a Concat input into its
+ * slice of the output. BOOL tensors are 0 / 1 floats here.
  *
  * Dimension 0 of every launch walks the innermost (contiguous) index, so PoCL vectorises
  * across neighbouring work-items and GPUs coalesce; outer indices come from launch

@@ -1,7 +1,9 @@
 /*
  * layer_eltwise.c - the binary elementwise operators (kernel binary_nd in kernels/eltwise.cl)
- * with numpy broadcasting up to 8-D followed by the node's fused activation, their plain C
- * references, and their folds for integer shape arithmetic.
+ * with numpy broadcasting up to 8-D followed by the node's fused activation, and Where
+ * (where_nd, the same broadcasting across three inputs), their plain C references, and their
+ * folds for integer shape arithmetic. Comparisons give BOOL, held on a device as exact 0 / 1
+ * floats, which And, Or, Xor, Equal and Where's condition read as such.
  *
  * Broadcasting: both operands are aligned to the output's rank; dimensions of extent 1 are
  * dropped and neighbouring dimensions merge while each operand either steps through both
