@@ -1,7 +1,8 @@
 /*
  * eltwise.cl - elementwise layers of the session executor, NCHW float32 (any rank):
- * standalone activations, Add / Mul with numpy broadcasting and a fused activation, and the
- * copy of a Concat input into its slice of the output.
+ * standalone activations, Add / Mul with numpy broadcasting and a fused activation, Where
+ * broadcast across three inputs, Not / IsNaN / IsInf, and the copy of a Concat input into its
+ * slice of the output. BOOL tensors are 0 / 1 floats here.
  *
  * Dimension 0 of every launch walks the innermost (contiguous) index, so PoCL vectorises
  * across neighbouring work-items and GPUs coalesce; outer indices come from launch
@@ -14,8 +15,10 @@
  *   ACT         activation code of common.cl applied last (parameters are kernel arguments,
  *               so Clip's infinite bounds need no literal)
  *   BINARY_OP   the function of A and B (enum binop in lib/ops/layer_eltwise.c)
- *   A_INNER, B_INNER  1 if the operand steps along dimension 0, 0 if it repeats one value
- *               there (broadcast); baked in so the loads are contiguous or uniform
+ *   A_INNER, B_INNER, C_INNER  1 if the operand steps along dimension 0, 0 if it repeats
+ *               one value there (broadcast); baked in so the loads are contiguous or uniform
+ *               (C: Where's condition)
+ *   LOGIC_OP    logic_unary's function: 0 Not, 1 IsNaN, 2 IsInf
  *   NDIM        dimensions left after collapsing the broadcast (1..8)
  *   SPLIT_ROWS  rows folded into one index (below)
  */
@@ -27,6 +30,12 @@
 #endif
 #ifndef B_INNER
 #define B_INNER 1
+#endif
+#ifndef C_INNER
+#define C_INNER 1
+#endif
+#ifndef LOGIC_OP
+#define LOGIC_OP 0
 #endif
 
 /* The binary function BINARY_OP; comparisons and logical ones give 1 or 0. */
@@ -118,6 +127,67 @@ __kernel void binary_nd(__global const float *A, __global const float *B, __glob
 #endif
     const float v = clnn_binary(A[ia], B[ib]);
     Y[row * shape.s0 + i0] = clnn_activate(v, ACT, act_a, act_b);
+}
+
+/* Where: Y = C != 0 ? A : B, broadcast like binary_nd with a third operand (the condition)
+ * walked in the same collapsed shape. The values are moved, never computed on. */
+__kernel void where_nd(__global const float *C, __global const float *A,
+                       __global const float *B, __global float *Y, int8 shape, int8 sc,
+                       int8 sa, int8 sb, int outer)
+{
+    const int i0 = get_global_id(0);
+#if SPLIT_ROWS
+    const int row = get_global_id(1) + get_global_size(1) * get_global_id(2);
+    if (i0 >= shape.s0 || row >= outer) return;
+    const int i1 = row % shape.s1;
+    int r = row / shape.s1;
+#else
+    const int i1 = get_global_id(1);
+    int r = get_global_id(2);
+    if (i0 >= shape.s0) return;
+    const int row = r * shape.s1 + i1;
+#endif
+    int ic = (C_INNER ? i0 : 0) + i1 * sc.s1;
+    int ia = (A_INNER ? i0 : 0) + i1 * sa.s1, ib = (B_INNER ? i0 : 0) + i1 * sb.s1;
+#define WHERE_STEP(K)                                                                         \
+    if (K < NDIM - 1) {                                                                       \
+        const int q = r % shape.s##K;                                                         \
+        r /= shape.s##K;                                                                      \
+        ic += q * sc.s##K;                                                                    \
+        ia += q * sa.s##K;                                                                    \
+        ib += q * sb.s##K;                                                                    \
+    }
+    WHERE_STEP(2)
+    WHERE_STEP(3)
+    WHERE_STEP(4)
+    WHERE_STEP(5)
+    WHERE_STEP(6)
+#undef WHERE_STEP
+#if NDIM > 2
+    ic += r * (NDIM == 3 ? sc.s2 : NDIM == 4 ? sc.s3 : NDIM == 5 ? sc.s4 : NDIM == 6 ? sc.s5
+              : NDIM == 7 ? sc.s6 : sc.s7);
+    ia += r * (NDIM == 3 ? sa.s2 : NDIM == 4 ? sa.s3 : NDIM == 5 ? sa.s4 : NDIM == 6 ? sa.s5
+              : NDIM == 7 ? sa.s6 : sa.s7);
+    ib += r * (NDIM == 3 ? sb.s2 : NDIM == 4 ? sb.s3 : NDIM == 5 ? sb.s4 : NDIM == 6 ? sb.s5
+              : NDIM == 7 ? sb.s6 : sb.s7);
+#endif
+    Y[row * shape.s0 + i0] = C[ic] != 0.0f ? A[ia] : B[ib];
+}
+
+/* Not, IsNaN, IsInf (LOGIC_OP) over n floats, giving 1 or 0: Not reads BOOL as 0 / 1;
+ * IsInf counts -inf when neg is set and +inf when pos is. */
+__kernel void logic_unary(__global const float *X, __global float *Y, int n, int neg, int pos)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float x = X[i];
+#if LOGIC_OP == 0
+    Y[i] = x == 0.0f ? 1.0f : 0.0f;
+#elif LOGIC_OP == 1
+    Y[i] = isnan(x) ? 1.0f : 0.0f;
+#else
+    Y[i] = isinf(x) && (x < 0.0f ? neg : pos) ? 1.0f : 0.0f;
+#endif
 }
 
 /* Copies one Concat input viewed as [outer, len] into columns [off, off + len) of the

@@ -121,7 +121,13 @@ void lt_run_node(const clnn_layer_impl *impl, const clnn_graph *g, const gnode *
         }
         size_t c = clnn_tensor_count(t);
         owned[k] = host[k] = malloc((c ? c : 1) * sizeof(float));
+        if (t->idata) { /* integer constants reach a device as floats */
+            for (size_t i = 0; i < c; i++) host[k][i] = (float)t->idata[i];
+            continue;
+        }
         tu_fill_uniform(host[k], c, ro->seed * 31u + (uint32_t)k, ro->lo, ro->hi);
+        if (t->dtype == CLNN_DTYPE_BOOL) /* 0 / 1, as a device holds BOOL */
+            for (size_t i = 0; i < c; i++) host[k][i] = host[k][i] >= 0.5f * (ro->lo + ro->hi);
     }
     void *state = NULL;
     clnn_status st = impl->prepare(lt_ctx, lt_dev, g, n, &state);

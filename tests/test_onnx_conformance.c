@@ -8,7 +8,9 @@
  *
  * Inputs after the first, and integer ones, are bound as constants (clnn_graph_bind_input,
  * clnn_graph_bind_input_int64): the operator tests pass weights, indices and shapes as
- * inputs; clnn prepares layers with constant weights and folds shape arithmetic.
+ * inputs; clnn prepares layers with constant weights and folds shape arithmetic. A case
+ * whose inputs are all bound (integer or BOOL ones) checks that fold, through a session
+ * with one unused float input.
  *
  * A case is skipped only when clnn refuses the model with CLNN_STATUS_UNSUPPORTED (an
  * operator, data type or attribute outside clnn's set); the skipped cases are printed with
@@ -132,11 +134,19 @@ static int run_set(const char *model, const char *dir, const char *name)
                                        : clnn_graph_bind_input_int64(g, in, data, count);
         free(data);
     }
+    /* Every input bound (BOOL or integer ones: And, Not, Where...): the graph folds on the
+     * host, checked through a session given one unused float input. */
+    static const int64_t one = 1;
+    static const float zero = 0.0f;
+    const bool folded = st == CLNN_STATUS_OK && nin > 0 && !x0;
+    if (folded) st = clnn_graph_add_input(g, "conformance#unused", &one, 1);
     if (st == CLNN_STATUS_OK) {
         clnn_session_options o = {.batch = batch};
         st = clnn_session_create(tu_ctx, g, &o, &s);
     }
     if (st == CLNN_STATUS_OK && x0) st = clnn_session_set_input(s, NULL, x0, n0);
+    if (st == CLNN_STATUS_OK && folded)
+        st = clnn_session_set_input(s, "conformance#unused", &zero, 1);
     if (st == CLNN_STATUS_OK) st = clnn_session_run(s);
     if (st == CLNN_STATUS_UNSUPPORTED) {
         print_message("skip %s: %.300s\n", name, clnn_last_error());

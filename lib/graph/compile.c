@@ -39,7 +39,8 @@ static clnn_status drop_dead(clnn_graph *g, const int *order, int n)
 }
 
 /* What remains must run on a device: operators with a layer (or views of their input) on
- * float tensors, integer tensors only where an operator just moves values. */
+ * float tensors, integer tensors only where an operator just moves values, BOOL ones where
+ * it reads them as 0 / 1. */
 static clnn_status check_runnable(const clnn_graph *g, const int *order, int n)
 {
     for (int oi = 0; oi < n; oi++) {
@@ -53,6 +54,7 @@ static clnn_status check_runnable(const clnn_graph *g, const int *order, int n)
         for (int k = 0; k < nd->ninputs; k++) {
             const gtensor *t = op_in(g, nd, k);
             if (!t || clnn_tensor_is_const(t) || t->dtype == CLNN_DTYPE_FLOAT) continue;
+            if (t->dtype == CLNN_DTYPE_BOOL && (def->flags & OPF_BOOL_IN)) continue;
             if (!(def->flags & OPF_ANY_TYPE))
                 return op_fail(nd, CLNN_STATUS_UNSUPPORTED,
                                "input '%s' is a %s tensor computed while the network runs; "

@@ -90,6 +90,8 @@ enum op_flags {
     OPF_REMOVABLE = 1 << 4,   /* output 0 equals input 0 at inference (Identity, Dropout) */
     OPF_INTERNAL = 1 << 5,    /* made by a pass only (a fused block): models cannot name it,
                                  the operator list and README's table leave it out */
+    OPF_BOOL_IN = 1 << 6,     /* reads BOOL tensors computed on a device (exact 0 / 1
+                                 floats there): the logical operators, Equal */
 };
 
 typedef struct clnn_op_def {

@@ -1,7 +1,9 @@
 /*
  * layer_eltwise.c - the binary elementwise operators (kernel binary_nd in kernels/eltwise.cl)
- * with numpy broadcasting up to 8-D followed by the node's fused activation, their plain C
- * references, and their folds for integer shape arithmetic.
+ * with numpy broadcasting up to 8-D followed by the node's fused activation, and Where
+ * (where_nd, the same broadcasting across three inputs), their plain C references, and their
+ * folds for integer shape arithmetic. Comparisons give BOOL, held on a device as exact 0 / 1
+ * floats, which And, Or, Xor, Equal and Where's condition read as such.
  *
  * Broadcasting: both operands are aligned to the output's rank; dimensions of extent 1 are
  * dropped and neighbouring dimensions merge while each operand either steps through both
@@ -170,31 +172,37 @@ typedef struct binary_state {
     char desc[96];
 } binary_state;
 
-/* Aligns a and b to y's rank and collapses the broadcast (see the banner). Writes extents
- * and strides innermost first, padded with extent 1 / stride 0, and returns the rank (>= 1). */
-static int collapse(const gtensor *y, const gtensor *a, const gtensor *b, int *dims, int *sa,
-                    int *sb)
+/* Aligns the nt operands t[] to y's rank and collapses the broadcast (see the banner).
+ * Writes extents and each operand's strides innermost first, padded with extent 1 / stride
+ * 0, and returns the rank (>= 1). */
+static int collapse(const gtensor *y, const gtensor *const *t, int nt, int *dims,
+                    int (*st)[CLNN_MAX_DIMS])
 {
     const int nd = y->ndim;
-    int64_t step_a = 1, step_b = 1;
+    int64_t step[3] = {1, 1, 1};
     int r = 0;
-    for (int i = 0; i < CLNN_MAX_DIMS; i++) dims[i] = 1, sa[i] = sb[i] = 0;
+    for (int i = 0; i < CLNN_MAX_DIMS; i++) {
+        dims[i] = 1;
+        for (int k = 0; k < nt; k++) st[k][i] = 0;
+    }
     for (int i = nd - 1; i >= 0; i--) {
-        const int ia = i - (nd - a->ndim), ib = i - (nd - b->ndim);
-        const int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
         const int64_t d = y->dims[i];
-        const int64_t xa = da == 1 ? 0 : step_a, xb = db == 1 ? 0 : step_b;
-        step_a *= da;
-        step_b *= db;
+        int64_t x[3];
+        bool merge = r > 0;
+        for (int k = 0; k < nt; k++) {
+            const int ik = i - (nd - t[k]->ndim);
+            const int64_t dk = ik >= 0 ? t[k]->dims[ik] : 1;
+            x[k] = dk == 1 ? 0 : step[k];
+            step[k] *= dk;
+            if (r > 0 && x[k] != (int64_t)st[k][r - 1] * dims[r - 1]) merge = false;
+        }
         if (d == 1) continue;
-        if (r > 0 && xa == (int64_t)sa[r - 1] * dims[r - 1] &&
-            xb == (int64_t)sb[r - 1] * dims[r - 1]) {
+        if (merge) {
             dims[r - 1] *= (int)d;
             continue;
         }
         dims[r] = (int)d;
-        sa[r] = (int)xa;
-        sb[r] = (int)xb;
+        for (int k = 0; k < nt; k++) st[k][r] = (int)x[k];
         r++;
     }
     return r ? r : 1;
@@ -233,8 +241,10 @@ static clnn_status binary_prepare(clnn_context *ctx, clnn_device *dev, const cln
     s->count = clnn_tensor_count(y);
     s->a_count = clnn_tensor_count(a);
     s->b_count = clnn_tensor_count(b);
-    int dims[CLNN_MAX_DIMS], sa[CLNN_MAX_DIMS], sb[CLNN_MAX_DIMS];
-    s->rank = collapse(y, a, b, dims, sa, sb);
+    int dims[CLNN_MAX_DIMS], str[2][CLNN_MAX_DIMS];
+    const gtensor *ops[2] = {a, b};
+    s->rank = collapse(y, ops, 2, dims, str);
+    const int *sa = str[0], *sb = str[1];
     for (int i = 0; i < CLNN_MAX_DIMS; i++) {
         s->shape.s[i] = dims[i];
         s->sa.s[i] = sa[i];
@@ -366,6 +376,9 @@ static clnn_status nary_infer(clnn_graph *g, gnode *n)
                            clnn_shape_str(x0->dims, x0->ndim, s1, sizeof s1),
                            clnn_shape_str(x->dims, x->ndim, s2, sizeof s2));
         const bool mixed_pow = op == BIN_POW && x0->dtype == CLNN_DTYPE_FLOAT;
+        if (op == BIN_POW && x0->dtype != CLNN_DTYPE_FLOAT && x->dtype == CLNN_DTYPE_FLOAT)
+            return op_fail(n, CLNN_STATUS_UNSUPPORTED,
+                           "an integer base with a float exponent is not supported");
         if (x->dtype != x0->dtype && !mixed_pow)
             return op_fail(n, CLNN_STATUS_INVALID_MODEL, "inputs of types %s and %s",
                            clnn_dtype_name(x0->dtype), clnn_dtype_name(x->dtype));
@@ -521,15 +534,18 @@ BINARY(clnn_op_pow, "Pow", legacy_axis_rows, .since = {1, 7, 12, 13, 15}, .check
 BINARY(clnn_op_prelu, "PRelu", no_rows, .since = {1, 6, 7, 9, 16},
        .notes = "slope broadcasting to the input");
 BINARY(clnn_op_equal, "Equal", legacy_axis_rows, .since = {1, 7, 11, 13, 19},
-       .check = legacy_check);
+       .check = legacy_check, .flags = OPF_BOOL_IN);
 BINARY(clnn_op_less, "Less", legacy_axis_rows, .since = {1, 7, 9, 13}, .check = legacy_check);
 BINARY(clnn_op_greater, "Greater", legacy_axis_rows, .since = {1, 7, 9, 13},
        .check = legacy_check);
 BINARY(clnn_op_less_or_equal, "LessOrEqual", no_rows, .since = {12, 16});
 BINARY(clnn_op_greater_or_equal, "GreaterOrEqual", no_rows, .since = {12, 16});
-BINARY(clnn_op_and, "And", legacy_axis_rows, .since = {1, 7}, .check = legacy_check);
-BINARY(clnn_op_or, "Or", legacy_axis_rows, .since = {1, 7}, .check = legacy_check);
-BINARY(clnn_op_xor, "Xor", legacy_axis_rows, .since = {1, 7}, .check = legacy_check);
+BINARY(clnn_op_and, "And", legacy_axis_rows, .since = {1, 7}, .check = legacy_check,
+       .flags = OPF_BOOL_IN, .notes = BCAST_NOTE);
+BINARY(clnn_op_or, "Or", legacy_axis_rows, .since = {1, 7}, .check = legacy_check,
+       .flags = OPF_BOOL_IN, .notes = BCAST_NOTE);
+BINARY(clnn_op_xor, "Xor", legacy_axis_rows, .since = {1, 7}, .check = legacy_check,
+       .flags = OPF_BOOL_IN, .notes = BCAST_NOTE);
 BINARY(clnn_op_mod, "Mod", mod_rows, .since = {10, 13},
        .notes = "integers (folded) and floats with fmod 1");
 NARY(clnn_op_sum, "Sum", .since = {1, 6, 8, 13});
@@ -537,7 +553,133 @@ NARY(clnn_op_mean, "Mean", .since = {1, 6, 8, 13});
 NARY(clnn_op_min, "Min", .since = {1, 6, 8, 12, 13});
 NARY(clnn_op_max, "Max", .since = {1, 6, 8, 12, 13});
 
-/* ---- Where (host only: shape arithmetic) ---------------------------------------------- */
+/* ---- Where ---------------------------------------------------------------------------- */
+
+/* Y = C ? X : Y broadcast across all three (kernel where_nd): the condition is BOOL, 0 / 1
+ * floats on the device; the values float or integers held as floats, moved unchanged. With
+ * every input a constant it folds on the host instead, exactly on integers (shape values). */
+typedef struct where_state {
+    clnn_context *ctx;
+    char *node;
+    cl_kernel k;
+    cl_int8 shape, sc, sx, sy;
+    int outer, rest;
+    bool split;
+    size_t count, in_count[3], local;
+    char desc[96];
+} where_state;
+
+static void where_destroy(void *state)
+{
+    where_state *s = state;
+    if (!s) return;
+    if (s->k) clReleaseKernel(s->k);
+    free(s->node);
+    free(s);
+}
+
+static clnn_status where_prepare(clnn_context *ctx, clnn_device *dev, const clnn_graph *g,
+                                 const gnode *n, void **state)
+{
+    *state = NULL;
+    const gtensor *y = clnn_node_output(g, n);
+    const gtensor *ops[3];
+    for (int k = 0; k < 3; k++) {
+        ops[k] = clnn_node_input(g, n, k);
+        if (!ops[k])
+            return clnn_fail(ctx, CLNN_STATUS_INTERNAL, "node '%s' (Where): input %d missing",
+                             n->name, k);
+    }
+    clnn_status st = small_count_ok(ctx, n->name, "Where", clnn_tensor_count(y));
+    if (st != CLNN_STATUS_OK) return st;
+    where_state *s = calloc(1, sizeof *s);
+    if (!s || !(s->node = clnn_strdup(n->name))) {
+        free(s);
+        return clnn_fail(ctx, CLNN_STATUS_OUT_OF_HOST_MEMORY, "node '%s' (Where)", n->name);
+    }
+    s->ctx = ctx;
+    s->count = clnn_tensor_count(y);
+    for (int k = 0; k < 3; k++) s->in_count[k] = clnn_tensor_count(ops[k]);
+    int dims[CLNN_MAX_DIMS], str[3][CLNN_MAX_DIMS];
+    const int rank = collapse(y, ops, 3, dims, str);
+    for (int i = 0; i < CLNN_MAX_DIMS; i++) {
+        s->shape.s[i] = dims[i];
+        s->sc.s[i] = str[0][i];
+        s->sx.s[i] = str[1][i];
+        s->sy.s[i] = str[2][i];
+    }
+    for (int k = 0; k < 3; k++)
+        if (str[k][0] != 0 && str[k][0] != 1) {
+            where_destroy(s);
+            return clnn_fail(ctx, CLNN_STATUS_INTERNAL,
+                             "node '%s' (Where): innermost stride %d of input %d", n->name,
+                             str[k][0], k);
+        }
+    s->outer = (int)(s->count / (size_t)dims[0]);
+    s->rest = s->outer / dims[1];
+    s->split = dims[1] > SMALL_MAX_GROUPS_YZ || s->rest > SMALL_MAX_GROUPS_YZ;
+    s->local = small_local(dev, (size_t)dims[0]);
+    char opts[128];
+    snprintf(opts, sizeof opts, "-DC_INNER=%d -DA_INNER=%d -DB_INNER=%d -DNDIM=%d -DSPLIT_ROWS=%d",
+             str[0][0], str[1][0], str[2][0], rank, s->split);
+    st = clnn_kernel_create(ctx, dev, "eltwise", opts, "where_nd", &s->k);
+    if (st != CLNN_STATUS_OK) {
+        where_destroy(s);
+        return small_fail(ctx, n->name, "Where", st);
+    }
+    snprintf(s->desc, sizeof s->desc, "broadcast over %d dim%s, %d x %d", rank,
+             rank == 1 ? "" : "s", dims[0], s->outer);
+    *state = s;
+    return CLNN_STATUS_OK;
+}
+
+static clnn_status where_enqueue(void *state, cl_command_queue q, const layer_io *io,
+                                 cl_uint nw, const cl_event *w, cl_event *done)
+{
+    where_state *s = state;
+    static const char *const what[3] = {"condition", "input X", "input Y"};
+    clnn_status st = CLNN_STATUS_OK;
+    for (int k = 0; k < 3 && st == CLNN_STATUS_OK; k++)
+        st = small_check(s->ctx, s->node, "Where", io->in[k], s->in_count[k], what[k]);
+    if (st == CLNN_STATUS_OK) st = small_check(s->ctx, s->node, "Where", io->out, s->count, "output");
+    if (st != CLNN_STATUS_OK) return st;
+    clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(io->in[1]), CLNN_ARG(io->in[2]),
+                       CLNN_ARG(io->out),   CLNN_ARG(s->shape),  CLNN_ARG(s->sc),
+                       CLNN_ARG(s->sx),     CLNN_ARG(s->sy),     CLNN_ARG(s->outer)};
+    st = clnn_set_args(s->ctx, s->k, "where_nd", args, CLNN_ARRAY_LEN(args));
+    size_t g[3] = {(size_t)s->shape.s[0], (size_t)s->shape.s[1], (size_t)s->rest};
+    size_t l[3] = {s->local, 1, 1};
+    if (s->split) small_split((size_t)s->outer, &g[1], &g[2]);
+    if (st == CLNN_STATUS_OK) st = clnn_launch(s->ctx, q, s->k, "where_nd", 3, g, l, nw, w, done);
+    return st == CLNN_STATUS_OK ? st : small_fail(s->ctx, s->node, "Where", st);
+}
+
+static clnn_status where_reference(const clnn_graph *g, const gnode *n, const float *const *in,
+                                   const float *residual, float *out)
+{
+    (void)residual;
+    const gtensor *c = clnn_node_input(g, n, 0), *x = clnn_node_input(g, n, 1);
+    const gtensor *yv = clnn_node_input(g, n, 2), *o = clnn_node_output(g, n);
+    const size_t count = clnn_tensor_count(o);
+    for (size_t i = 0; i < count; i++)
+        out[i] = in[0][bcast_offset(o, c, i)] != 0.0f ? in[1][bcast_offset(o, x, i)]
+                                                      : in[2][bcast_offset(o, yv, i)];
+    return CLNN_STATUS_OK;
+}
+
+static const char *where_describe(const void *state)
+{
+    return ((const where_state *)state)->desc;
+}
+
+static const clnn_layer_impl clnn_layer_where = {
+    .name = "where",
+    .prepare = where_prepare,
+    .enqueue = where_enqueue,
+    .reference = where_reference,
+    .destroy = where_destroy,
+    .describe = where_describe,
+};
 
 static clnn_status where_infer(clnn_graph *g, gnode *n)
 {
@@ -572,8 +714,10 @@ const clnn_op_def clnn_op_where = {
     .name = "Where",
     .since = {9, 16},
     .min_in = 3, .max_in = 3, .max_out = 1,
-    .flags = OPF_HOST_ONLY,
+    .flags = OPF_ANY_TYPE, /* moves X / Y; reads the BOOL condition as 0 / 1 */
     .infer = where_infer,
     .fold = where_fold,
-    .notes = "host only (shape arithmetic)",
+    .layer = &clnn_layer_where,
+    .work = op_io_work,
+    .notes = "numpy broadcasting across all three",
 };
