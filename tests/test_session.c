@@ -339,8 +339,8 @@ static void test_graph_errors(void **state)
     assert_int_equal(clnn_graph_add_node(g, "Relu", "r", (const char *[]){"x"}, 1, &out, 1, &bad, 1),
                      CLNN_STATUS_UNSUPPORTED);
     assert_non_null(strstr(clnn_last_error(), "frobnicate"));
-    int64_t three[3] = {1, 1, 1};
-    clnn_attr k3 = CLNN_ATTR_IS("kernel_shape", three, 3);
+    int64_t four[4] = {1, 1, 1, 1}; /* 4-D windows: beyond clnn's 1-D to 3-D */
+    clnn_attr k3 = CLNN_ATTR_IS("kernel_shape", four, 4);
     assert_int_equal(clnn_graph_add_node(g, "MaxPool", "mp", (const char *[]){"x"}, 1, &out, 1, &k3, 1),
                      CLNN_STATUS_UNSUPPORTED);
     assert_int_equal(clnn_graph_add_node(g, "MaxPool", "mp", (const char *[]){"x"}, 1, &out, 1, NULL, 0),
