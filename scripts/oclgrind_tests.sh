@@ -14,7 +14,7 @@ shift || true
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
   suites=()
-  for s in conv pool layers fusion layout reduce resize conv_transpose matmul; do
+  for s in conv pool layers fusion layout reduce resize convtranspose conv3d pad norm logic matmul; do
     [ -x "$build/tests/test_$s" ] && suites+=("$s")
   done
 fi
