@@ -56,13 +56,13 @@ fi
 if [ "$platform" = intel ]; then
   # Everything but the runs that are about PoCL's own device configurations (sched-*), a
   # slow context loop (leak: Intel's runtime compiles CLBlast anew per context) and what does
-  # not depend on the platform (install); the zoo runs on PoCL only (its time).
+  # not depend on the platform (install); the zoo runs on PoCL only (its time); resize is left out until its sweep's slowness on Intel's runtime (over 600 s, one crash seen) is understood.
   eval "$(scripts/intel_ocl.sh --env intel)"
   mapfile -t all < <(meson test -C "$dir" --list --no-rebuild 2>/dev/null | grep -v '^ninja' |
                      sed 's/^.* \/ //')
   tests=()
   for t in "${all[@]}"; do
-    case $t in sched-*|leak|install|zoo) ;; *) tests+=("$t") ;; esac
+    case $t in sched-*|leak|install|zoo|resize) ;; *) tests+=("$t") ;; esac
   done
   meson test -C "$dir" --print-errorlogs --num-processes 2 "${tests[@]}"
   eval "$(scripts/intel_ocl.sh --env both)"
