@@ -41,16 +41,9 @@
 #define WINDOW_UNROLL
 #endif
 
-/* One work-item per output element: dimension 0 along the output width. */
-__kernel void pool2d(__global const float *X, __global float *Y, int C, int H, int W, int P,
-                     int Q, int sh, int sw, int pt, int pl, int pb, int pr, int out_off,
-                     int out_img_stride)
+/* One output of plane x (H x W) whose window starts at row hs, column ws. */
+static float pool_one(const __global float *x, int H, int W, int hs, int ws, int pb, int pr)
 {
-    const int q = get_global_id(0), p = get_global_id(1), nc = get_global_id(2);
-    if (q >= Q || p >= P) return;
-    const int img = nc / C, c = nc - img * C;
-    const int hs = p * sh - pt, ws = q * sw - pl;
-    const __global float *x = X + (size_t)nc * H * W;
 #if IS_MAX
     float acc = -INFINITY;
 #else
@@ -108,8 +101,96 @@ __kernel void pool2d(__global const float *X, __global float *Y, int C, int H, i
 #endif
     acc /= (float)count;
 #endif
-    Y[out_off + (size_t)img * out_img_stride + ((size_t)c * P + p) * Q + q] = acc;
+    return acc;
 }
+
+/* One work-item per output element: dimension 0 along the output width. */
+__kernel void pool2d(__global const float *X, __global float *Y, int C, int H, int W, int P,
+                     int Q, int sh, int sw, int pt, int pl, int pb, int pr, int out_off,
+                     int out_img_stride)
+{
+    const int q = get_global_id(0), p = get_global_id(1), nc = get_global_id(2);
+    if (q >= Q || p >= P) return;
+    const int img = nc / C, c = nc - img * C;
+    const __global float *x = X + (size_t)nc * H * W;
+    Y[out_off + (size_t)img * out_img_stride + ((size_t)c * P + p) * Q + q] =
+        pool_one(x, H, W, p * sh - pt, q * sw - pl, pb, pr);
+}
+
+/* CPUs: one work-item per output row, PV outputs at a time as vectors. Undilated windows,
+ * the column stride SW (1 or 2) compiled in: a window column j of PV neighbouring outputs
+ * is one vector load (SW 2: the even lanes of a load twice as long), so the loads stay
+ * contiguous where one work-item per output makes them strided gathers. Rows in the padding
+ * are skipped (their taps are -inf or, for the average, not counted); vectors whose columns
+ * reach into the padding or past the row's end take pool_one per output. */
+#ifndef PV
+#define PV 8
+#endif
+#ifndef SW
+#define SW 1
+#endif
+#define PCAT_(a, b) a##b
+#define PCAT(a, b) PCAT_(a, b)
+#define FV PCAT(float, PV)
+#if SW == 1
+#define TAPS(ptr) PCAT(vload, PV)(0, ptr)
+#else
+#define TAPS(ptr) PCAT(vload, PV2)(0, ptr).even
+#endif
+__kernel void pool2d_rows(__global const float *X, __global float *Y, int C, int H, int W,
+                          int P, int Q, int sh, int pt, int pl, int pb, int pr, int out_off,
+                          int out_img_stride)
+{
+    const int p = get_global_id(0), nc = get_global_id(1);
+    if (p >= P) return;
+    const int img = nc / C, c = nc - img * C;
+    const __global float *x = X + (size_t)nc * H * W;
+    __global float *y = Y + out_off + (size_t)img * out_img_stride + ((size_t)c * P + p) * Q;
+    const int hs = p * sh - pt;
+    const int i0 = max(0, -hs), i1 = min(KH, H - hs); /* the window's rows inside the input */
+#if !IS_MAX
+#if INCLUDE_PAD
+    const float count = (float)((min(hs + KH, H + pb) - hs) * KW);
+#else
+    const float count = (float)((i1 - i0) * KW);
+#endif
+#endif
+    /* Whole vectors where every tap column is in [0, W): from qlo (the first window starting
+     * at column >= 0) to qhi (the last start whose last load, SW * PV floats from column
+     * ws + KW - 1, ends inside the row); the last vector moves back to end at qhi + PV - 1,
+     * overlapping its neighbour (both write the same values). The edges go per output. */
+    const int qlo = (pl + SW - 1) / SW, last = W - KW + 1 - SW * PV + pl;
+    const int qhi = last < 0 ? -1 : min(Q - PV, last / SW);
+    const int vend = qhi >= qlo ? qhi + PV : qlo; /* outputs before vend are done */
+    for (int q = 0; q < min(qlo, Q); q++) y[q] = pool_one(x, H, W, hs, q * SW - pl, pb, pr);
+    for (int q0 = qlo; q0 < vend; q0 += PV) {
+        q0 = min(q0, qhi);
+        const int ws = q0 * SW - pl;
+#if IS_MAX
+        FV acc = (FV)(-INFINITY);
+#else
+        FV acc = (FV)(0.0f);
+#endif
+        for (int i = i0; i < i1; i++) {
+            const __global float *xr = x + (hs + i) * W + ws;
+            WINDOW_UNROLL
+            for (int j = 0; j < KW; j++) {
+                const FV v = TAPS(xr + j);
+#if IS_MAX
+                acc = select(acc, v, v > acc || isnan(v));
+#else
+                acc += v;
+#endif
+            }
+        }
+#if !IS_MAX
+        acc /= count;
+#endif
+        PCAT(vstore, PV)(acc, 0, y + q0);
+    }
+    for (int q = max(vend, qlo); q < Q; q++) y[q] = pool_one(x, H, W, hs, q * SW - pl, pb, pr);
+}
+#undef TAPS
 
 /* Global pooling of small planes: one work-item per (image, channel) plane. */
 __kernel void global_pool_small(__global const float *X, __global float *Y, int C, int HW,

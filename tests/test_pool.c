@@ -35,6 +35,16 @@ static const pcase cases[] = {
     {CLNN_POOL_AVERAGE, 3, 5, 13, 11, 3, 3, 2, 2, 1, 1, 1, 1, true, false},
     {CLNN_POOL_AVERAGE, 1, 2, 10, 10, 5, 5, 3, 3, 2, 1, 0, 2, true, true},
     {CLNN_POOL_AVERAGE, 2, 1, 9, 9, 2, 2, 2, 2, 0, 0, 1, 1, false, false},
+    /* Rows wide enough for the CPU kernel's 16- and 8-float vectors: padded edges done per
+     * output, a last vector moved back to overlap its neighbour, ceil mode at stride 2. */
+    {CLNN_POOL_MAX, 1, 3, 9, 45, 3, 3, 1, 1, 1, 1, 1, 1, false, false},
+    {CLNN_POOL_AVERAGE, 2, 2, 6, 37, 3, 3, 1, 1, 1, 2, 0, 1, false, true},
+    {CLNN_POOL_AVERAGE, 2, 2, 6, 37, 3, 3, 1, 1, 1, 2, 0, 1, false, false},
+    {CLNN_POOL_AVERAGE, 1, 1, 5, 64, 3, 3, 1, 1, 0, 1, 1, 0, false, true},
+    {CLNN_POOL_MAX, 1, 2, 11, 111, 3, 3, 2, 2, 0, 0, 0, 0, true, false},
+    {CLNN_POOL_AVERAGE, 1, 2, 7, 40, 2, 2, 2, 2, 0, 0, 0, 0, false, false},
+    {CLNN_POOL_MAX, 1, 2, 5, 30, 5, 5, 2, 2, 2, 2, 2, 2, true, false},
+    {CLNN_POOL_AVERAGE, 1, 2, 8, 29, 3, 3, 2, 2, 1, 1, 1, 1, true, true},
     {CLNN_POOL_GLOBAL_MAX, 2, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, false, false},
     {CLNN_POOL_GLOBAL_MAX, 1, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0, false, false},
     {CLNN_POOL_GLOBAL_MAX, 3, 5, 56, 56, 0, 0, 0, 0, 0, 0, 0, 0, false, false},

@@ -14,6 +14,7 @@ struct clnn_pool {
     size_t in_count, out_count;
     cl_kernel kernel;
     bool large; /* global pooling through the work-group reduction */
+    bool rows;  /* pool2d_rows: a work-item per output row, vectors along it (CPUs) */
     int gwg;    /* its work-group size */
     clnn_staging staging;
 };
