@@ -5,50 +5,64 @@
  * prod_k W[(row_k + o_k) * taps + t_k] * X[sum_k I[(row_k + o_k) * taps + t_k] * stride_k],
  * the taps (input indices already clamped, weights) tabulated on the host per axis; axes
  * with row_k < 0 map o_k onto itself. An index -1 marks a coordinate outside the roi
- * (tf_crop_and_resize): the element is `extrap`. One work-item per output element; the
- * global size is rounded up, hence the check.
+ * (tf_crop_and_resize): the element is `extrap`, and no tap is read. One work-item per
+ * output element; the global size is rounded up, hence the check.
+ *
+ * The eight axes are written out (RZ_AXES) rather than looped over: every per-axis value
+ * lives in a scalar, with no private array indexed at run time. Intel's CPU runtime
+ * vectorized the looped form (per-work-item arrays of rows filled at a divergent count)
+ * into gathers that read unset slots and crashed. Axes past the rank have dims 1, stride 0
+ * and row -1 (the host sets them), so they add nothing. The taps count is 1, 2 or 4: a
+ * power of two, so a combination splits into taps with masks and shifts.
  */
+#define RZ_AXES(X) X(7) X(6) X(5) X(4) X(3) X(2) X(1) X(0)
+
+/* Axis K: its output coordinate (innermost axis first), its table row or its share of the
+ * source offset, and whether it lies outside the roi. */
+#define RZ_SPLIT(K)                                                                           \
+    int row##K = 0;                                                                           \
+    {                                                                                         \
+        const int q = c / dv.s##K;                                                            \
+        const int o = c - q * dv.s##K;                                                        \
+        c = q;                                                                                \
+        if (rv.s##K < 0) {                                                                    \
+            base += o * sv.s##K;                                                              \
+        } else {                                                                              \
+            row##K = (rv.s##K + o) * taps;                                                    \
+            outside |= I[row##K] < 0;                                                         \
+            shift += lg;                                                                      \
+        }                                                                                     \
+    }
+
+/* Axis K's tap of combination mm (its low lg bits), its weight and source offset. */
+#define RZ_TAP(K)                                                                             \
+    if (rv.s##K >= 0) {                                                                       \
+        const int t = row##K + (mm & mask);                                                   \
+        mm >>= lg;                                                                            \
+        w *= W[t];                                                                            \
+        src += I[t] * sv.s##K;                                                                \
+    }
+
 __kernel void resize_nd(__global const float *X, __global float *Y, __global const int *I,
-                        __global const float *W, const int count, const int ndim,
-                        const int taps, const int8 dv, const int8 sv, const int8 rv,
-                        const float extrap)
+                        __global const float *W, const int count, const int taps,
+                        const int8 dv, const int8 sv, const int8 rv, const float extrap)
 {
     const int i = get_global_id(0);
     if (i >= count) return;
-    const int d[8] = {dv.s0, dv.s1, dv.s2, dv.s3, dv.s4, dv.s5, dv.s6, dv.s7};
-    const int s[8] = {sv.s0, sv.s1, sv.s2, sv.s3, sv.s4, sv.s5, sv.s6, sv.s7};
-    const int r[8] = {rv.s0, rv.s1, rv.s2, rv.s3, rv.s4, rv.s5, rv.s6, rv.s7};
-    int row[8], rs[8];
-    int c = i, base = 0, nt = 0, combos = 1;
-    for (int k = 7; k >= 0; k--) {
-        if (k >= ndim) continue;
-        const int q = c / d[k];
-        const int o = c - q * d[k];
-        c = q;
-        if (r[k] < 0) {
-            base += o * s[k];
-            continue;
+    const int lg = taps >> 1, mask = taps - 1; /* taps 1, 2, 4: log2 0, 1, 2 */
+    int c = i, base = 0, shift = 0;
+    bool outside = false;
+    RZ_AXES(RZ_SPLIT)
+    float acc = extrap;
+    if (!outside) {
+        const int combos = 1 << shift;
+        acc = 0.0f;
+        for (int m = 0; m < combos; m++) {
+            int mm = m, src = base;
+            float w = 1.0f;
+            RZ_AXES(RZ_TAP)
+            acc += w * X[src];
         }
-        row[nt] = (r[k] + o) * taps;
-        rs[nt] = s[k];
-        if (I[row[nt]] < 0) {
-            Y[i] = extrap;
-            return;
-        }
-        nt++;
-        combos *= taps;
-    }
-    float acc = 0.0f;
-    for (int m = 0; m < combos; m++) {
-        int mm = m, src = base;
-        float w = 1.0f;
-        for (int j = 0; j < nt; j++) {
-            const int t = mm % taps;
-            mm /= taps;
-            w *= W[row[j] + t];
-            src += I[row[j] + t] * rs[j];
-        }
-        acc += w * X[src];
     }
     Y[i] = acc;
 }

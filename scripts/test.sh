@@ -56,7 +56,9 @@ fi
 if [ "$platform" = intel ]; then
   # Everything but the runs that are about PoCL's own device configurations (sched-*), a
   # slow context loop (leak: Intel's runtime compiles CLBlast anew per context) and what does
-  # not depend on the platform (install); the zoo runs on PoCL only (its time); resize is left out until its sweep's slowness on Intel's runtime (over 600 s, one crash seen) is understood.
+  # not depend on the platform (install); the zoo runs on PoCL only (its time); resize is left
+  # out: alone it passes on Intel's runtime now, but beside a second Intel test process its
+  # first outputs come back wrong in about one run of five (cause not yet found).
   eval "$(scripts/intel_ocl.sh --env intel)"
   mapfile -t all < <(meson test -C "$dir" --list --no-rebuild 2>/dev/null | grep -v '^ninja' |
                      sed 's/^.* \/ //')

@@ -346,7 +346,7 @@ typedef struct resize_state {
     const char *op;
     cl_kernel k;
     clnn_buffer idx, w;
-    int count, in_count, ndim, taps;
+    int count, in_count, taps;
     float extrap;
     cl_int8 dims, strides, rows;
 } resize_state;
@@ -422,7 +422,6 @@ static clnn_status resize_prepare(clnn_context *ctx, clnn_device *dev, const cln
     s->op = op;
     s->count = (int)clnn_tensor_count(clnn_node_output(g, n));
     s->in_count = (int)clnn_tensor_count(clnn_node_input(g, n, 0));
-    s->ndim = p.rank;
     s->taps = p.taps;
     s->extrap = p.extrap;
     int acc = 1;
@@ -455,9 +454,9 @@ static clnn_status resize_enqueue(void *state, cl_command_queue q, const layer_i
         st = small_check(s->ctx, s->node, s->op, io->in[0], (size_t)s->in_count, "input");
     if (st != CLNN_STATUS_OK) return st;
     clnn_arg args[] = {CLNN_ARG(io->in[0]), CLNN_ARG(io->out),     CLNN_ARG(s->idx.mem),
-                       CLNN_ARG(s->w.mem),  CLNN_ARG(s->count),    CLNN_ARG(s->ndim),
-                       CLNN_ARG(s->taps),   CLNN_ARG(s->dims),     CLNN_ARG(s->strides),
-                       CLNN_ARG(s->rows),   CLNN_ARG(s->extrap)};
+                       CLNN_ARG(s->w.mem),  CLNN_ARG(s->count),    CLNN_ARG(s->taps),
+                       CLNN_ARG(s->dims),   CLNN_ARG(s->strides),  CLNN_ARG(s->rows),
+                       CLNN_ARG(s->extrap)};
     st = clnn_set_args(s->ctx, s->k, "resize_nd", args, CLNN_ARRAY_LEN(args));
     size_t gs = (size_t)s->count, l = small_local(s->dev, gs);
     if (st == CLNN_STATUS_OK)
