@@ -139,7 +139,7 @@ __kernel void pool2d(__global const float *X, __global float *Y, int C, int H, i
 #endif
 __kernel void pool2d_rows(__global const float *X, __global float *Y, int C, int H, int W,
                           int P, int Q, int sh, int pt, int pl, int pb, int pr, int out_off,
-                          int out_img_stride)
+                          int out_img_stride, int qlo, int qhi)
 {
     const int p = get_global_id(0), nc = get_global_id(1);
     if (p >= P) return;
@@ -155,13 +155,10 @@ __kernel void pool2d_rows(__global const float *X, __global float *Y, int C, int
     const float count = (float)((i1 - i0) * KW);
 #endif
 #endif
-    /* Whole vectors where every tap column is in [0, W): from qlo (the first window starting
-     * at column >= 0) to qhi (the last start whose last load, SW * PV floats from column
-     * ws + KW - 1, ends inside the row); the last vector moves back to end at qhi + PV - 1,
-     * overlapping its neighbour (both write the same values). The edges go per output. */
-    const int qlo = (pl + SW - 1) / SW, last = W - KW + 1 - SW * PV + pl;
-    const int qhi = last < 0 ? -1 : min(Q - PV, last / SW);
-    const int vend = qhi >= qlo ? qhi + PV : qlo; /* outputs before vend are done */
+    /* Whole vectors where every tap column is in [0, W), starting at qlo to qhi (the host's
+     * pool_vector_span, qhi >= qlo); the last vector moves back to start at qhi, overlapping
+     * its neighbour (both write the same values). The edges go per output. */
+    const int vend = qhi + PV; /* outputs before vend are done */
     for (int q = 0; q < min(qlo, Q); q++) y[q] = pool_one(x, H, W, hs, q * SW - pl, pb, pr);
     for (int q0 = qlo; q0 < vend; q0 += PV) {
         q0 = min(q0, qhi);
@@ -188,7 +185,7 @@ __kernel void pool2d_rows(__global const float *X, __global float *Y, int C, int
 #endif
         PCAT(vstore, PV)(acc, 0, y + q0);
     }
-    for (int q = max(vend, qlo); q < Q; q++) y[q] = pool_one(x, H, W, hs, q * SW - pl, pb, pr);
+    for (int q = vend; q < Q; q++) y[q] = pool_one(x, H, W, hs, q * SW - pl, pb, pr);
 }
 #undef TAPS
 

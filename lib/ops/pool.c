@@ -177,6 +177,17 @@ clnn_status clnn_pool_reference(const clnn_pool_params *params, const float *inp
     return CLNN_STATUS_OK;
 }
 
+/* The starts of pool2d_rows' whole vectors of v outputs in a row: from *qlo, the first
+ * window starting at column >= 0, to *qhi, the last whose last load (stride * v floats from
+ * the window's last column) ends inside the row. False when no vector fits. */
+static bool pool_vector_span(const clnn_pool_params *p, int Q, int v, int *qlo, int *qhi)
+{
+    const int sw = p->stride_w, last = p->in_width - p->kernel_w + 1 - sw * v + p->pad_left;
+    *qlo = (p->pad_left + sw - 1) / sw;
+    *qhi = last < 0 ? -1 : (Q - v < last / sw ? Q - v : last / sw);
+    return *qhi >= *qlo;
+}
+
 clnn_status clnn_pool_create(clnn_context *ctx, size_t device, const clnn_pool_params *params,
                              clnn_pool **out)
 {
@@ -210,13 +221,9 @@ clnn_status clnn_pool_create(clnn_context *ctx, size_t device, const clnn_pool_p
      * kernel); GPUs keep a work-item per output, whose neighbours' reads coalesce. */
     int pv = 0; /* the widest vector (16 floats, 8 at stride 2, at least 4) that fits a row */
     if (!global && dev->info.type == CLNN_DEVICE_TYPE_CPU && p.dilation_h == 1 &&
-        p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2)) {
-        const int sw = p.stride_w, qlo = (p.pad_left + sw - 1) / sw;
-        for (int v = sw == 1 ? 16 : 8; v >= 4 && !pv; v /= 2) {
-            const int last = p.in_width - p.kernel_w + 1 - sw * v + p.pad_left;
-            if (last >= 0 && last / sw >= qlo && Q - v >= qlo) pv = v;
-        }
-    }
+        p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2))
+        for (int v = p.stride_w == 1 ? 16 : 8; v >= 4 && !pv; v /= 2)
+            if (pool_vector_span(&p, Q, v, &pool->qlo, &pool->qhi)) pv = v;
     pool->rows = pv > 0;
     char opts[200];
     snprintf(opts, sizeof opts,
@@ -261,7 +268,8 @@ clnn_status clnn_pool_enqueue_at(clnn_pool *pool, cl_command_queue q, cl_mem in,
                         CLNN_ARG(H),           CLNN_ARG(W),           CLNN_ARG(P),
                         CLNN_ARG(Q),           CLNN_ARG(p->stride_h), CLNN_ARG(p->pad_top),
                         CLNN_ARG(p->pad_left), CLNN_ARG(p->pad_bottom), CLNN_ARG(p->pad_right),
-                        CLNN_ARG(out_off),     CLNN_ARG(out_img_stride)};
+                        CLNN_ARG(out_off),     CLNN_ARG(out_img_stride),
+                        CLNN_ARG(pool->qlo),   CLNN_ARG(pool->qhi)};
         st = clnn_set_args(pool->ctx, pool->kernel, "pool2d_rows", a, CLNN_ARRAY_LEN(a));
         size_t g[2] = {(size_t)P, (size_t)p->batch * C};
         if (st == CLNN_STATUS_OK)

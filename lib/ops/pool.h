@@ -15,6 +15,7 @@ struct clnn_pool {
     cl_kernel kernel;
     bool large; /* global pooling through the work-group reduction */
     bool rows;  /* pool2d_rows: a work-item per output row, vectors along it (CPUs) */
+    int qlo, qhi; /* its whole vectors' first and last starts (pool_vector_span) */
     int gwg;    /* its work-group size */
     clnn_staging staging;
 };
